@@ -1,0 +1,40 @@
+"""What every CLI command shares: opening the database, naming the actor, printing JSON."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from evidence.db import ensure_migrated, get_engine
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def open_db() -> Engine:
+    """The configured engine, refusing an un-migrated database."""
+    engine = get_engine()
+    ensure_migrated(engine)
+    return engine
+
+
+def cli_actor(name: str | None = None) -> str:
+    """Who the audit log names for a CLI action: ``--as`` name, FACTCHECK_ACTOR, or the OS user."""
+    if name:
+        return f"user:{name}"
+    try:
+        user = os.environ.get("FACTCHECK_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,93 @@
+"""The `factcheck` command.
+
+Each package contributes its commands (``register(app)``); each command is a thin shell over
+a plain function. Prefect is imported only by the commands that run flows: importing it
+costs ~2 s (PREFECT_NOTES.md).
+
+Expected errors print one sentence on stderr and exit with the error's code (2 for bad
+input, with nothing written); a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from evidence import cli as evidence_cli
+from evidence.cli_support import err_console
+from evidence.errors import FactcheckError
+
+app = typer.Typer(
+    name="factcheck",
+    help="Fact-check claim verification: evidence discovery, review queue, audit trail.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+audit_app = typer.Typer(help="Audit trail: verify the chain, show timelines, export bundles.",
+                        no_args_is_help=True)
+app.add_typer(evidence_cli.db_app, name="db")
+app.add_typer(evidence_cli.claim_app, name="claim")
+app.add_typer(audit_app, name="audit")
+audit_app.command("verify")(evidence_cli.audit_verify)
+
+
+def _register_all() -> None:
+    from flows import commands as flow_commands
+    from sources import cli as sources_cli
+    from verdicts import cli as verdicts_cli
+
+    sources_cli.register(app)
+    verdicts_cli.register(app, audit_app)
+    flow_commands.register(app)
+
+
+_register_all()
+
+
+def _exception_classes() -> tuple[tuple[type[BaseException], ...], ...]:
+    exits: list[type[BaseException]] = [typer.Exit]
+    aborts: list[type[BaseException]] = [typer.Abort]
+    usage: list[type[BaseException]] = [typer.exceptions.TyperException]
+    try:
+        import click
+
+        exits.append(click.exceptions.Exit)
+        aborts.append(click.exceptions.Abort)
+        usage.append(click.ClickException)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(exits), tuple(aborts), tuple(usage)
+
+
+_EXIT, _ABORT, _USAGE = _exception_classes()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="factcheck", standalone_mode=False)
+    except _EXIT as exc:
+        code = int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORT:
+        err_console.print("Aborted.")
+        code = 1
+    except _USAGE as exc:
+        # typer >= 0.24 vendors click; older versions raise click's own exceptions
+        err_console.print(f"Error: {exc.format_message()}")  # type: ignore[attr-defined]
+        code = int(getattr(exc, "exit_code", 2))
+    except FactcheckError as exc:
+        err_console.print(str(exc))
+        code = exc.exit_code
+    else:
+        code = result if isinstance(result, int) else 0
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

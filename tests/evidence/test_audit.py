@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from evidence import audit
+from evidence.errors import AuditError
+from tests.factories import make_claim
+
+
+def _events(db) -> list[audit.AuditEvent]:  # type: ignore[no-untyped-def]
+    return list(audit.iter_events(db.engine, batch=3))
+
+
+def _seed(db, n: int = 5) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.engine, expire_on_commit=False) as s:
+        for _ in range(n):
+            make_claim(s)
+        s.commit()
+
+
+def test_chain_links_and_verifies(db) -> None:  # type: ignore[no-untyped-def]
+    _seed(db, 7)
+    events = _events(db)
+    assert [e.seq for e in events] == list(range(1, 8))
+    assert events[0].prev_hash == audit.GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    report = audit.verify_chain(iter(events))
+    assert report.ok and report.checked == 7
+
+
+def test_unknown_event_kind_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+    class Sneaky(audit.Event):
+        subject_kind = "claim"
+        claim_id: int
+
+    with Session(db.engine) as s, pytest.raises(AuditError):
+        audit.record(s, Sneaky(claim_id=1), actor="t")
+
+
+def test_audit_event_rolls_back_with_its_change(db) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.engine, expire_on_commit=False) as s:
+        make_claim(s)
+        s.rollback()
+    assert _events(db) == []
+
+
+def _tamper(db, sql: str) -> None:  # type: ignore[no-untyped-def]
+    with db.engine.begin() as conn:
+        if db.kind == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        conn.execute(text(sql))
+        if db.kind == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+
+
+@pytest.mark.parametrize("sql,bad_seq", [
+    ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", 3),
+    ("DELETE FROM audit_event WHERE seq = 4", 4),
+    ("UPDATE audit_event SET payload = '{\"claim_id\": 1}' WHERE seq = 2", 2),
+])
+def test_tampering_is_named(db, cli, sql: str, bad_seq: int) -> None:  # type: ignore[no-untyped-def]
+    _seed(db, 6)
+    assert cli("audit", "verify").code == 0
+    _tamper(db, sql)
+    report = audit.verify_chain(iter(_events(db)))
+    assert not report.ok and report.first_bad_seq == bad_seq
+    r = cli("audit", "verify")
+    assert r.code == 1 and f"broken at event {bad_seq}" in r.err
+
+
+def test_reordering_is_detected(db) -> None:  # type: ignore[no-untyped-def]
+    _seed(db, 4)
+    # swap the contents of events 2 and 3 (keeping their seq numbers)
+    _tamper(db, "UPDATE audit_event SET seq = -2 WHERE seq = 2")
+    _tamper(db, "UPDATE audit_event SET seq = 2 WHERE seq = 3")
+    _tamper(db, "UPDATE audit_event SET seq = 3 WHERE seq = -2")
+    report = audit.verify_chain(iter(_events(db)))
+    assert not report.ok and report.first_bad_seq == 2
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_update_and_delete(pg_db) -> None:  # type: ignore[no-untyped-def]
+    db = pg_db
+    _seed(db, 1)
+    for sql in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(sql))
+    assert len(_events(db)) == 1
