@@ -25,7 +25,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-
 StrList = Annotated[list[str], NoDecode]
 """A list setting that the environment may give as JSON or as comma-separated text."""
 

@@ -35,13 +35,17 @@ audit_app.command("verify")(evidence_cli.audit_verify)
 
 
 def _register_all() -> None:
+    from flows import audit_commands
     from flows import commands as flow_commands
     from sources import cli as sources_cli
+    from sources import cli_extract as sources_cli_extract
     from verdicts import cli as verdicts_cli
 
     sources_cli.register(app)
+    sources_cli_extract.register(app)
     verdicts_cli.register(app, audit_app)
     flow_commands.register(app)
+    audit_commands.register(audit_app)
 
 
 _register_all()

@@ -7,11 +7,11 @@ Create Date: 2026-11-28
 On PostgreSQL the audit table refuses UPDATE, DELETE and TRUNCATE through triggers, so
 the chain cannot be rewritten through the application's connection.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import evidence.types
+from alembic import op
 
+import evidence.types
 
 revision = '0001'
 down_revision = None
