@@ -230,8 +230,14 @@ def compute_hash(
     *, seq: int, at: datetime, actor: str, action: str, subject: str, payload: Any, prev_hash: str
 ) -> str:
     body = canonical_json(
-        {"seq": seq, "at": _iso(at), "actor": actor, "action": action, "subject": subject,
-         "payload": payload}
+        {
+            "seq": seq,
+            "at": _iso(at),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "payload": payload,
+        }
     )
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
@@ -254,10 +260,22 @@ def record(session: Session, event: Event, *, actor: str) -> AuditEvent:
     at = utcnow()
     subject = f"{event.subject_kind}:{event.subject_id()}"
     row = AuditEvent(
-        seq=seq, at=at, actor=actor, action=event.action, subject=subject, payload=payload,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=event.action,
+        subject=subject,
+        payload=payload,
         prev_hash=prev_hash,
-        hash=compute_hash(seq=seq, at=at, actor=actor, action=event.action, subject=subject,
-                          payload=payload, prev_hash=prev_hash),
+        hash=compute_hash(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=event.action,
+            subject=subject,
+            payload=payload,
+            prev_hash=prev_hash,
+        ),
     )
     session.add(row)
     session.flush()
@@ -281,7 +299,10 @@ def iter_events(engine: Engine, *, batch: int = 5000) -> Iterator[AuditEvent]:
     while True:
         with Session(engine) as session:
             rows = session.exec(
-                select(AuditEvent).where(AuditEvent.seq > after).order_by(col(AuditEvent.seq)).limit(batch)
+                select(AuditEvent)
+                .where(AuditEvent.seq > after)
+                .order_by(col(AuditEvent.seq))
+                .limit(batch)
             ).all()
         if not rows:
             return
@@ -294,11 +315,22 @@ def verify_chain(events: Iterator[AuditEvent]) -> ChainReport:
     expected_seq, prev_hash, checked = 1, GENESIS, 0
     for ev in events:
         if ev.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, f"event {expected_seq} is missing (next is {ev.seq})")
+            return ChainReport(
+                False, checked, expected_seq, f"event {expected_seq} is missing (next is {ev.seq})"
+            )
         if ev.prev_hash != prev_hash:
-            return ChainReport(False, checked, ev.seq, "its previous-hash does not match the event before it")
-        recomputed = compute_hash(seq=ev.seq, at=ev.at, actor=ev.actor, action=ev.action,
-                                  subject=ev.subject, payload=ev.payload, prev_hash=ev.prev_hash)
+            return ChainReport(
+                False, checked, ev.seq, "its previous-hash does not match the event before it"
+            )
+        recomputed = compute_hash(
+            seq=ev.seq,
+            at=ev.at,
+            actor=ev.actor,
+            action=ev.action,
+            subject=ev.subject,
+            payload=ev.payload,
+            prev_hash=ev.prev_hash,
+        )
         if recomputed != ev.hash:
             return ChainReport(False, checked, ev.seq, "its content does not match its hash")
         prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
@@ -306,4 +338,8 @@ def verify_chain(events: Iterator[AuditEvent]) -> ChainReport:
 
 
 def events_for(session: Session, subject: str) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.seq))).all())
+    return list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.seq))
+        ).all()
+    )

@@ -30,8 +30,20 @@ from evidence.models import Claim, ClaimCreate
 from evidence.types import utcnow
 
 MAX_CLAIM_CHARS = 2000
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-                         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u2033": '"',
+    }
+)
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%b %d, %Y", "%b %d %Y")
 
@@ -88,15 +100,31 @@ def validate(data: ClaimCreate) -> ClaimCreate:
     if claimant and len(claimant) > 300:
         raise BadInput("The claimant is longer than 300 characters.")
     tags = sorted({normalize(t) for t in data.tags if normalize(t)})
-    return ClaimCreate(text=text, claimant=claimant or None, claim_date=data.claim_date,
-                       origin_url=validate_url(data.origin_url), tags=tags)
+    return ClaimCreate(
+        text=text,
+        claimant=claimant or None,
+        claim_date=data.claim_date,
+        origin_url=validate_url(data.origin_url),
+        tags=tags,
+    )
 
 
-def make_create(*, text: str, url: str | None = None, claimant: str | None = None,
-                claim_date: str | date | None = None, tags: list[str] | None = None) -> ClaimCreate:
+def make_create(
+    *,
+    text: str,
+    url: str | None = None,
+    claimant: str | None = None,
+    claim_date: str | date | None = None,
+    tags: list[str] | None = None,
+) -> ClaimCreate:
     try:
-        raw = ClaimCreate(text=text or "", origin_url=url, claimant=claimant,
-                          claim_date=parse_date(claim_date), tags=tags or [])
+        raw = ClaimCreate(
+            text=text or "",
+            origin_url=url,
+            claimant=claimant,
+            claim_date=parse_date(claim_date),
+            tags=tags or [],
+        )
     except ValidationError as exc:
         raise BadInput(f"The claim is malformed: {exc.errors()[0]['msg']}.") from exc
     return validate(raw)
@@ -119,9 +147,15 @@ def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
     existing = find_by_fingerprint(session, fp)
     if existing is not None:
         return Added(existing, False)
-    claim = Claim(text=data.text, normalized_text=data.text.casefold(), fingerprint=fp,
-                  claimant=data.claimant, claim_date=data.claim_date,
-                  origin_url=data.origin_url, tags=data.tags)
+    claim = Claim(
+        text=data.text,
+        normalized_text=data.text.casefold(),
+        fingerprint=fp,
+        claimant=data.claimant,
+        claim_date=data.claim_date,
+        origin_url=data.origin_url,
+        tags=data.tags,
+    )
     try:
         with session.begin_nested():
             session.add(claim)
@@ -133,9 +167,18 @@ def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
             raise
         return Added(existing, False)
     assert claim.id is not None
-    audit.record(session, audit.ClaimAdded(claim_id=claim.id, text=claim.text, fingerprint=fp,
-                                           claimant=claim.claimant, origin_url=claim.origin_url,
-                                           claim_date=claim.claim_date), actor=actor)
+    audit.record(
+        session,
+        audit.ClaimAdded(
+            claim_id=claim.id,
+            text=claim.text,
+            fingerprint=fp,
+            claimant=claim.claimant,
+            origin_url=claim.origin_url,
+            claim_date=claim.claim_date,
+        ),
+        actor=actor,
+    )
     return Added(claim, True)
 
 
@@ -146,12 +189,17 @@ def get_claim(session: Session, claim_id: int) -> Claim:
     return claim
 
 
-def list_claims(session: Session, *, status: str | None = None, limit: int = 100,
-                offset: int = 0) -> list[Claim]:
+def list_claims(
+    session: Session, *, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[Claim]:
     query = select(Claim)
     if status:
         query = query.where(Claim.status == status)
-    query = query.order_by(col(Claim.created_at).desc(), col(Claim.id).desc()).offset(offset).limit(limit)
+    query = (
+        query.order_by(col(Claim.created_at).desc(), col(Claim.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return list(session.exec(query).all())
 
 
@@ -168,7 +216,9 @@ def set_status(session: Session, claim: Claim, new: str, *, actor: str) -> None:
     old, claim.status, claim.updated_at = claim.status, new, utcnow()
     session.add(claim)
     assert claim.id is not None
-    audit.record(session, audit.ClaimStatusChanged(claim_id=claim.id, old=old, new=new), actor=actor)
+    audit.record(
+        session, audit.ClaimStatusChanged(claim_id=claim.id, old=old, new=new), actor=actor
+    )
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -185,9 +235,13 @@ def _row_to_create(row: dict[str, Any]) -> ClaimCreate:
         tags = [t for t in tags.replace(";", ",").split(",")]
     if not isinstance(row.get("text", ""), str):
         raise BadInput("text must be a string")
-    return make_create(text=row.get("text") or "", url=row.get("url") or row.get("origin_url"),
-                       claimant=row.get("claimant"), claim_date=row.get("date") or row.get("claim_date"),
-                       tags=tags)
+    return make_create(
+        text=row.get("text") or "",
+        url=row.get("url") or row.get("origin_url"),
+        claimant=row.get("claimant"),
+        claim_date=row.get("date") or row.get("claim_date"),
+        tags=tags,
+    )
 
 
 def parse_import(path: Path) -> list[tuple[int, ClaimCreate]]:
@@ -235,7 +289,9 @@ def import_claims(session: Session, path: Path, *, actor: str) -> list[Added]:
 # -- reading a claim with its evidence ------------------------------------------------------
 
 
-def claim_evidence(session: Session, claim_id: int, *, active_only: bool = True) -> list[dict[str, Any]]:
+def claim_evidence(
+    session: Session, claim_id: int, *, active_only: bool = True
+) -> list[dict[str, Any]]:
     """The claim's evidence in rank order, with the page each passage came from."""
     from evidence.models import Document, Evidence, Fetch, Passage
 
@@ -251,13 +307,25 @@ def claim_evidence(session: Session, claim_id: int, *, active_only: bool = True)
         query = query.where(col(Evidence.active).is_(True))
     out = []
     for ev, passage, doc, fetch in session.exec(query).all():
-        out.append({
-            "evidence_id": ev.id, "rank": ev.rank, "score": round(ev.score, 4),
-            "components": ev.components, "matched_terms": ev.matched_terms, "copies": ev.copies,
-            "passage_id": passage.id, "passage": passage.text, "passage_key": passage.key,
-            "url": doc.url, "title": doc.title, "site": doc.site,
-            "published": doc.published_at.isoformat() if doc.published_at else None,
-            "fetch_id": fetch.id, "fetched_at": fetch.fetched_at.isoformat(), "sha256": fetch.sha256,
-            "active": ev.active,
-        })
+        out.append(
+            {
+                "evidence_id": ev.id,
+                "rank": ev.rank,
+                "score": round(ev.score, 4),
+                "components": ev.components,
+                "matched_terms": ev.matched_terms,
+                "copies": ev.copies,
+                "passage_id": passage.id,
+                "passage": passage.text,
+                "passage_key": passage.key,
+                "url": doc.url,
+                "title": doc.title,
+                "site": doc.site,
+                "published": doc.published_at.isoformat() if doc.published_at else None,
+                "fetch_id": fetch.id,
+                "fetched_at": fetch.fetched_at.isoformat(),
+                "sha256": fetch.sha256,
+                "active": ev.active,
+            }
+        )
     return out

@@ -65,10 +65,17 @@ def claim_import(
         results = claims.import_claims(session, file, actor=cli_actor())
     created = sum(r.created for r in results)
     if json_out:
-        print_json({"ids": [r.claim.id for r in results], "added": created,
-                    "known": len(results) - created})
+        print_json(
+            {
+                "ids": [r.claim.id for r in results],
+                "added": created,
+                "known": len(results) - created,
+            }
+        )
         return
-    console.print(f"Imported {len(results)} claims: {created} new, {len(results) - created} already known.")
+    console.print(
+        f"Imported {len(results)} claims: {created} new, {len(results) - created} already known."
+    )
 
 
 @claim_app.command("list")
@@ -88,7 +95,9 @@ def claim_list(
 
     table = Table("id", "status", "claim", "claimant", "date")
     for row in rows:
-        table.add_row(str(row.id), row.status, row.text, row.claimant or "", str(row.claim_date or ""))
+        table.add_row(
+            str(row.id), row.status, row.text, row.claimant or "", str(row.claim_date or "")
+        )
     console.print(table)
 
 

@@ -21,14 +21,14 @@ from sqlmodel import Field, SQLModel
 from evidence.types import JSONType, UTCDateTime, utcnow
 
 CLAIM_STATUSES = (
-    "new",          # added, not yet verified
-    "verifying",    # a verification run is working on it
-    "queued",       # evidence recorded, waiting for a reviewer
-    "in_review",    # a reviewer holds a lease
-    "decided",      # a verdict awaits approval
-    "published",    # verdict published
-    "duplicate",    # near-duplicate of another claim (duplicate_of_id)
-    "failed",       # verification failed (see the last run's error)
+    "new",  # added, not yet verified
+    "verifying",  # a verification run is working on it
+    "queued",  # evidence recorded, waiting for a reviewer
+    "in_review",  # a reviewer holds a lease
+    "decided",  # a verdict awaits approval
+    "published",  # verdict published
+    "duplicate",  # near-duplicate of another claim (duplicate_of_id)
+    "failed",  # verification failed (see the last run's error)
 )
 TASK_STATES = ("queued", "leased", "awaiting_approval", "awaiting_second", "disputed", "done")
 VERDICT_STATES = ("draft", "pending_approval", "published", "superseded", "rejected")

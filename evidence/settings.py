@@ -48,11 +48,18 @@ class Settings(BaseSettings):
     )
 
     environment: str = Field(
-        default="development", description="development or production; production refuses placeholder secrets"
+        default="development",
+        description="development or production; production refuses placeholder secrets",
     )
-    data_dir: Path = Field(default_factory=_default_data_dir, description="where SQLite, WARC files and exports live")
-    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file in data_dir")
-    sqlite_busy_timeout_s: float = Field(default=30.0, description="how long a SQLite writer waits for the lock")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="where SQLite, WARC files and exports live"
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; default: SQLite file in data_dir"
+    )
+    sqlite_busy_timeout_s: float = Field(
+        default=30.0, description="how long a SQLite writer waits for the lock"
+    )
 
     # fetching (sources/)
     allowed_networks: StrList = Field(
@@ -64,49 +71,80 @@ class Settings(BaseSettings):
     )
     fetch_concurrency: int = Field(default=16, description="global limit of requests in flight")
     per_host_concurrency: int = Field(default=2, description="requests in flight per host")
-    per_host_delay_s: float = Field(default=0.5, description="minimum delay between requests to one host")
+    per_host_delay_s: float = Field(
+        default=0.5, description="minimum delay between requests to one host"
+    )
     connect_timeout_s: float = Field(default=5.0, description="connect timeout")
     read_timeout_s: float = Field(default=10.0, description="read timeout between bytes")
-    fetch_deadline_s: float = Field(default=30.0, description="total deadline per URL, redirects and retries included")
+    fetch_deadline_s: float = Field(
+        default=30.0, description="total deadline per URL, redirects and retries included"
+    )
     max_body_bytes: int = Field(default=10_000_000, description="body cap (bytes on the wire)")
     max_decompressed_bytes: int = Field(default=20_000_000, description="cap after decompression")
     max_redirects: int = Field(default=10, description="redirect hops followed by hand")
-    max_retries: int = Field(default=3, description="retries on connect errors, 429 and 502/503/504")
+    max_retries: int = Field(
+        default=3, description="retries on connect errors, 429 and 502/503/504"
+    )
     retry_after_cap_s: float = Field(default=30.0, description="longest Retry-After honoured")
-    robots_cache_ttl_s: float = Field(default=3600.0, description="how long a robots.txt is cached per host")
+    robots_cache_ttl_s: float = Field(
+        default=3600.0, description="how long a robots.txt is cached per host"
+    )
     respect_robots: bool = Field(default=True, description="honour robots.txt")
     warc_max_bytes: int = Field(default=100_000_000, description="rotate WARC files past this size")
 
     # discovery (sources/discovery)
     sources: StrList = Field(
-        default_factory=list, description="discovery sources as KIND=URL, e.g. mediawiki=https://en.wikipedia.org/w/api.php"
+        default_factory=list,
+        description="discovery sources as KIND=URL, e.g. mediawiki=https://en.wikipedia.org/w/api.php",
     )
     max_candidates: int = Field(default=30, description="per-claim cap on candidate URLs")
-    factcheck_api_key: str = Field(default="", description="Google Fact Check Tools API key (no default)")
+    factcheck_api_key: str = Field(
+        default="", description="Google Fact Check Tools API key (no default)"
+    )
     adapter_timeout_s: float = Field(default=20.0, description="time budget per discovery adapter")
 
     # ranking and matching
     evidence_top_k: int = Field(default=8, description="evidence passages kept per claim")
     max_per_site: int = Field(default=2, description="evidence slots one site may take")
-    match_threshold: float = Field(default=0.72, description="similarity above which a new claim is a near-duplicate")
+    match_threshold: float = Field(
+        default=0.72, description="similarity above which a new claim is a near-duplicate"
+    )
 
     # review (verdicts/)
     lease_minutes: int = Field(default=30, description="how long `review next` holds a claim")
     review_policy: str = Field(default="single", description="single, two-person or blind-double")
     rating_scale: StrList = Field(
-        default_factory=lambda: ["true", "mostly-true", "mixed", "mostly-false", "false", "misleading", "unverifiable"],
+        default_factory=lambda: [
+            "true",
+            "mostly-true",
+            "mixed",
+            "mostly-false",
+            "false",
+            "misleading",
+            "unverifiable",
+        ],
         description="verdict ratings, best first",
     )
-    webhook_url: str = Field(default="", description="URL notified (HMAC-signed) on publish / re-open")
+    webhook_url: str = Field(
+        default="", description="URL notified (HMAC-signed) on publish / re-open"
+    )
     webhook_secret: str = Field(default="", description="HMAC key for webhooks (no default)")
-    secret_key: str = Field(default="dev-insecure-change-me", description="signs session cookies and CSRF tokens")
-    publisher_name: str = Field(default="factcheck", description="ClaimReview author/publisher name")
-    publisher_url: str = Field(default="https://example.org", description="ClaimReview publisher URL")
+    secret_key: str = Field(
+        default="dev-insecure-change-me", description="signs session cookies and CSRF tokens"
+    )
+    publisher_name: str = Field(
+        default="factcheck", description="ClaimReview author/publisher name"
+    )
+    publisher_url: str = Field(
+        default="https://example.org", description="ClaimReview publisher URL"
+    )
     host: str = Field(default="127.0.0.1", description="web app bind address")
     port: int = Field(default=8000, description="web app port")
 
     # flows
-    nightly_cron: str = Field(default="0 2 * * *", description="cron of the nightly re-verification")
+    nightly_cron: str = Field(
+        default="0 2 * * *", description="cron of the nightly re-verification"
+    )
     timezone: str = Field(default="UTC", description="time zone of nightly_cron")
 
     @field_validator("allowed_networks", "sources", "rating_scale", mode="before")

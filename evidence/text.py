@@ -11,7 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further
 had has have having he her here hers herself him himself his how i if in into is it its itself
@@ -20,25 +21,76 @@ over own same she should so some such than that the their theirs them themselves
 these they this those through to too under until up very was we were what when where which
 while who whom why will with would you your yours yourself yourselves said says say also its
 it's than then there's one
-""".split())
+""".split()
+)
 # Words that flip or bound a claim's meaning; scoring treats them specially.
-NEGATIONS = frozenset({"no", "not", "never", "none", "nobody", "nothing", "neither", "nor",
-                       "denied", "denies", "deny", "false", "refused", "rejected"})
-SUPERLATIVES = frozenset({"first", "only", "never", "record", "last", "ever", "largest",
-                          "biggest", "highest", "lowest", "smallest", "unprecedented"})
+NEGATIONS = frozenset(
+    {
+        "no",
+        "not",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "denied",
+        "denies",
+        "deny",
+        "false",
+        "refused",
+        "rejected",
+    }
+)
+SUPERLATIVES = frozenset(
+    {
+        "first",
+        "only",
+        "never",
+        "record",
+        "last",
+        "ever",
+        "largest",
+        "biggest",
+        "highest",
+        "lowest",
+        "smallest",
+        "unprecedented",
+    }
+)
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?(?:%|percent|per cent))?", re.I)
+_NUMBER = re.compile(
+    r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?(?:%|percent|per cent))?", re.I
+)
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{3,200})[\"“”«»]")
-_MONTHS = ("january february march april may june july august september october november "
-           "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
+_MONTHS = (
+    "january february march april may june july august september october november "
+    "december jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
 _DATE = re.compile(
-    r"\b(?:\d{1,2}\s+(?:%s)\.?,?\s+\d{4}|(?:%s)\.?\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2})\b"
-    % ("|".join(_MONTHS), "|".join(_MONTHS)), re.I)
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "twenty": 20, "hundred": 100,
-                 "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+    r"\b(?:\d{{1,2}}\s+(?:{})\.?,?\s+\d{{4}}|(?:{})\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b".format("|".join(_MONTHS), "|".join(_MONTHS)),
+    re.I,
+)
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "twenty": 20,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+}
 _ENTITY_JOINERS = frozenset({"of", "the", "and", "de", "von", "van", "al", "bin", "del", "la"})
 
 

@@ -26,8 +26,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-audit_app = typer.Typer(help="Audit trail: verify the chain, show timelines, export bundles.",
-                        no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Audit trail: verify the chain, show timelines, export bundles.", no_args_is_help=True
+)
 app.add_typer(evidence_cli.db_app, name="db")
 app.add_typer(evidence_cli.claim_app, name="claim")
 app.add_typer(audit_app, name="audit")

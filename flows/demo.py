@@ -14,8 +14,17 @@ def main() -> int:
     example = "North Korea directly contacted the US seeking talks, its first such direct offer"
     for args in (
         ["db", "upgrade"],
-        ["claim", "add", example, "--url", "https://example.org/article",
-         "--claimant", "Donald Trump", "--date", "2018-03-03"],
+        [
+            "claim",
+            "add",
+            example,
+            "--url",
+            "https://example.org/article",
+            "--claimant",
+            "Donald Trump",
+            "--date",
+            "2018-03-03",
+        ],
         ["claim", "list"],
         ["audit", "verify"],
     ):

@@ -11,8 +11,11 @@ import re
 from charset_normalizer import from_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-         (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -40,7 +43,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     """(text, encoding used). Tries each declared charset strictly before detecting."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace"), encoding
+            return body[len(bom) :].decode(encoding, errors="replace"), encoding
     candidates = [charset_from_content_type(content_type)]
     meta = _META_CHARSET.search(body[:4096])
     if meta:

@@ -41,14 +41,14 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)  # selected, lower-case names
     content_type: str | None = None
     body: bytes = b""
-    text: str | None = None            # decoded body (sources.decode)
+    text: str | None = None  # decoded body (sources.decode)
     encoding: str | None = None
-    sha256: str | None = None          # of the payload as received (decompressed body)
+    sha256: str | None = None  # of the payload as received (decompressed body)
     byte_count: int = 0
     elapsed_ms: float = 0.0
     not_modified: bool = False
-    error_kind: str | None = None      # a key of ERROR_KINDS
-    error: str | None = None           # one plain sentence
+    error_kind: str | None = None  # a key of ERROR_KINDS
+    error: str | None = None  # one plain sentence
     redirects: tuple[str, ...] = ()
     warc_file: str | None = None
     warc_offset: int | None = None
@@ -59,7 +59,9 @@ class FetchResult:
 class Fetcher(Protocol):
     """What discovery adapters need: a safe, polite GET (sources.fetch.AsyncFetcher)."""
 
-    async def get(self, url: str, *, accept: str | None = None, archive: bool = True) -> FetchResult: ...
+    async def get(
+        self, url: str, *, accept: str | None = None, archive: bool = True
+    ) -> FetchResult: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class ClaimReviewInfo:
     """An existing fact-check embedded in a page as schema.org ClaimReview JSON-LD."""
 
     claim_reviewed: str | None
-    rating: str | None               # alternateName, or ratingValue/bestRating as text
+    rating: str | None  # alternateName, or ratingValue/bestRating as text
     rating_value: str | None
     author: str | None
     url: str | None
@@ -103,22 +105,29 @@ class Extraction:
     authors: tuple[str, ...]
     published: datetime | None
     modified: datetime | None
-    date_source: str | None          # json-ld | opengraph | meta | time | none
+    date_source: str | None  # json-ld | opengraph | meta | time | none
     language: str | None
-    text: str                        # main text, boilerplate removed
+    text: str  # main text, boilerplate removed
     passages: tuple[PassageSpan, ...]
     links: tuple[Link, ...]
     claim_reviews: tuple[ClaimReviewInfo, ...]
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "url": self.url, "title": self.title, "canonical_url": self.canonical_url,
-            "site_name": self.site_name, "authors": list(self.authors),
+            "url": self.url,
+            "title": self.title,
+            "canonical_url": self.canonical_url,
+            "site_name": self.site_name,
+            "authors": list(self.authors),
             "published": self.published.isoformat() if self.published else None,
             "modified": self.modified.isoformat() if self.modified else None,
-            "date_source": self.date_source, "language": self.language, "text": self.text,
-            "passages": [{"id": p.id, "ordinal": p.ordinal, "text": p.text, "start": p.start,
-                          "end": p.end} for p in self.passages],
+            "date_source": self.date_source,
+            "language": self.language,
+            "text": self.text,
+            "passages": [
+                {"id": p.id, "ordinal": p.ordinal, "text": p.text, "start": p.start, "end": p.end}
+                for p in self.passages
+            ],
             "links": [{"url": link.url, "text": link.text} for link in self.links],
             "claim_reviews": [vars(c) for c in self.claim_reviews],
         }

@@ -10,11 +10,31 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from evidence.errors import BadInput
 
-TRACKING_PARAMS = frozenset({
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
-    "utm_name", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid",
-    "ref_src", "_ga", "yclid", "ocid", "cmpid", "smid", "ncid",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "utm_name",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "ref_src",
+        "_ga",
+        "yclid",
+        "ocid",
+        "cmpid",
+        "smid",
+        "ncid",
+    }
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -37,8 +57,13 @@ def normalize_url(url: str, base: str | None = None) -> str:
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username or parts.password:
         raise BadInput(f"The URL {url!r} carries credentials; they are not fetched.")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if k.lower() not in TRACKING_PARAMS))
+    query = urlencode(
+        sorted(
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in TRACKING_PARAMS
+        )
+    )
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 

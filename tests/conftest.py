@@ -73,7 +73,9 @@ def _truncate_pg(engine: Engine) -> None:
     tables = [t for t in dbmod_tables() if t != "alembic_version"]
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
         conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
 
 
@@ -96,8 +98,12 @@ class DB:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-       sqlite_template: Path) -> Iterator[DB]:
+def db(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+) -> Iterator[DB]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     if request.param == "sqlite":
@@ -120,7 +126,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
-def pg_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[DB]:
+def pg_db(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[DB]:
     """PostgreSQL only, for tests about PostgreSQL itself (triggers, SKIP LOCKED)."""
     url = request.getfixturevalue("pg_url")
     data_dir = tmp_path / "data"
@@ -138,7 +146,9 @@ def pg_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path) -> Iterator[DB]:
+def sqlite_db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+) -> Iterator[DB]:
     """SQLite only, for tests about SQLite itself (WAL, multi-process writers)."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()

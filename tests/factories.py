@@ -10,8 +10,24 @@ from sqlmodel import Session
 from evidence import claims
 from evidence.models import Claim
 
-_WORDS = ("minister", "budget", "tariff", "election", "summit", "vaccine", "border", "treaty",
-          "river", "harvest", "inflation", "museum", "pipeline", "satellite", "union", "court")
+_WORDS = (
+    "minister",
+    "budget",
+    "tariff",
+    "election",
+    "summit",
+    "vaccine",
+    "border",
+    "treaty",
+    "river",
+    "harvest",
+    "inflation",
+    "museum",
+    "pipeline",
+    "satellite",
+    "union",
+    "court",
+)
 
 
 def random_claim_text(rng: random.Random | None = None) -> str:
@@ -22,6 +38,8 @@ def random_claim_text(rng: random.Random | None = None) -> str:
     return f"The {words[0]} {words[1]} rose {number} percent after the {words[2]} {words[3]} {tail}"
 
 
-def make_claim(session: Session, *, text: str | None = None, actor: str = "test:factory", **kw: str) -> Claim:
+def make_claim(
+    session: Session, *, text: str | None = None, actor: str = "test:factory", **kw: str
+) -> Claim:
     data = claims.make_create(text=text or random_claim_text(), **kw)  # type: ignore[arg-type]
     return claims.add_claim(session, data, actor=actor).claim

@@ -56,11 +56,14 @@ def _tamper(db, sql: str) -> None:  # type: ignore[no-untyped-def]
             conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
 
 
-@pytest.mark.parametrize("sql,bad_seq", [
-    ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", 3),
-    ("DELETE FROM audit_event WHERE seq = 4", 4),
-    ("UPDATE audit_event SET payload = '{\"claim_id\": 1}' WHERE seq = 2", 2),
-])
+@pytest.mark.parametrize(
+    "sql,bad_seq",
+    [
+        ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", 3),
+        ("DELETE FROM audit_event WHERE seq = 4", 4),
+        ("UPDATE audit_event SET payload = '{\"claim_id\": 1}' WHERE seq = 2", 2),
+    ],
+)
 def test_tampering_is_named(db, cli, sql: str, bad_seq: int) -> None:  # type: ignore[no-untyped-def]
     _seed(db, 6)
     assert cli("audit", "verify").code == 0
@@ -85,7 +88,11 @@ def test_reordering_is_detected(db) -> None:  # type: ignore[no-untyped-def]
 def test_postgres_refuses_update_and_delete(pg_db) -> None:  # type: ignore[no-untyped-def]
     db = pg_db
     _seed(db, 1)
-    for sql in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"):
+    for sql in (
+        "UPDATE audit_event SET actor = 'x'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
     assert len(_events(db)) == 1

@@ -25,7 +25,7 @@ def count(engine, model=Claim) -> int:  # type: ignore[no-untyped-def]
 
 def test_normalize_quotes_whitespace_and_nfc() -> None:
     raw = "  \u201cFirst\u201d   offer\u2014ever,\n it\u2019s   Cafe\u0301 "
-    assert claims.normalize(raw) == "\"First\" offer-ever, it's Caf\u00e9"
+    assert claims.normalize(raw) == '"First" offer-ever, it\'s Caf\u00e9'
 
 
 def test_fingerprint_ignores_case_punctuation_and_spacing() -> None:
@@ -36,21 +36,30 @@ def test_fingerprint_ignores_case_punctuation_and_spacing() -> None:
     assert a != c
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("2018-03-03", date(2018, 3, 3)), ("3 March 2018", date(2018, 3, 3)),
-    ("March 3, 2018", date(2018, 3, 3)), (None, None), ("", None),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("2018-03-03", date(2018, 3, 3)),
+        ("3 March 2018", date(2018, 3, 3)),
+        ("March 3, 2018", date(2018, 3, 3)),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_parse_date_accepts_unambiguous_forms(value: str | None, expected: date | None) -> None:
     assert claims.parse_date(value) == expected
 
 
-@pytest.mark.parametrize("kwargs,needle", [
-    ({"text": "   "}, "empty"),
-    ({"text": "x" * 2001}, "limit is 2000"),
-    ({"text": "ok", "url": "ftp://example.org/a"}, "not an http"),
-    ({"text": "ok", "url": "javascript:alert(1)"}, "not an http"),
-    ({"text": "ok", "claim_date": "03/04/2018"}, "not a date"),
-])
+@pytest.mark.parametrize(
+    "kwargs,needle",
+    [
+        ({"text": "   "}, "empty"),
+        ({"text": "x" * 2001}, "limit is 2000"),
+        ({"text": "ok", "url": "ftp://example.org/a"}, "not an http"),
+        ({"text": "ok", "url": "javascript:alert(1)"}, "not an http"),
+        ({"text": "ok", "claim_date": "03/04/2018"}, "not a date"),
+    ],
+)
 def test_bad_input_is_refused_with_a_reason(kwargs: dict[str, str], needle: str) -> None:
     with pytest.raises(BadInput, match=needle):
         claims.make_create(**kwargs)  # type: ignore[arg-type]
@@ -90,8 +99,17 @@ def test_exact_duplicate_returns_existing_id(db) -> None:  # type: ignore[no-unt
 
 
 def test_cli_add_list_show(db, cli) -> None:  # type: ignore[no-untyped-def]
-    r = cli("claim", "add", EXAMPLE, "--url", "https://example.org/article",
-            "--claimant", "Donald Trump", "--date", "2018-03-03")
+    r = cli(
+        "claim",
+        "add",
+        EXAMPLE,
+        "--url",
+        "https://example.org/article",
+        "--claimant",
+        "Donald Trump",
+        "--date",
+        "2018-03-03",
+    )
     assert r.code == 0, r.err
     claim_id = int(r.out.strip())
     again = cli("claim", "add", EXAMPLE)
@@ -106,14 +124,17 @@ def test_cli_add_list_show(db, cli) -> None:  # type: ignore[no-untyped-def]
     assert "Donald Trump" in human.out and "no evidence yet" in human.out
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["claim", "add", "  "], "empty"),
-    (["claim", "add", "x" * 2001], "limit"),
-    (["claim", "add", "ok", "--url", "file:///etc/passwd"], "http(s)"),
-    (["claim", "add", "ok", "--date", "yesterday-ish"], "not a date"),
-    (["claim", "add", "ok", "--frobnicate", "1"], "No such option"),
-    (["claim", "show", "424242"], "No claim with id 424242"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["claim", "add", "  "], "empty"),
+        (["claim", "add", "x" * 2001], "limit"),
+        (["claim", "add", "ok", "--url", "file:///etc/passwd"], "http(s)"),
+        (["claim", "add", "ok", "--date", "yesterday-ish"], "not a date"),
+        (["claim", "add", "ok", "--frobnicate", "1"], "No such option"),
+        (["claim", "show", "424242"], "No claim with id 424242"),
+    ],
+)
 def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(db, cli, args, needle) -> None:  # type: ignore[no-untyped-def]
     r = cli(*args)
     assert r.code == 2
@@ -131,19 +152,24 @@ def test_cli_import_jsonl_and_csv(db, cli, tmp_path: Path) -> None:  # type: ign
     assert r.code == 0, r.err
     assert json.loads(r.out)["added"] == 3
     csv_file = tmp_path / "claims.csv"
-    csv_file.write_text(f"text,url,date\n\"{texts[0]}\",,\n\"{random_claim_text()}\",https://a.example/x,2020-01-02\n")
+    csv_file.write_text(
+        f'text,url,date\n"{texts[0]}",,\n"{random_claim_text()}",https://a.example/x,2020-01-02\n'
+    )
     r = cli("claim", "import", str(csv_file), "--json")
     assert json.loads(r.out) | {"ids": None} == {"ids": None, "added": 1, "known": 1}
     assert count(db.engine) == 4
 
 
-@pytest.mark.parametrize("suffix,body,line", [
-    (".jsonl", '{"text": "fine claim one"}\n{"text": ""}\n', 2),
-    (".jsonl", '{"text": "fine claim one"}\n\n{"text": "ok", "date": "bad"}\n', 3),
-    (".jsonl", '{"text": "fine claim one"}\nnot json\n', 2),
-    (".jsonl", '{"text": "fine claim one", "colour": "red"}\n', 1),
-    (".csv", 'text,url\nfine claim one,\nsecond,ftp://x\n', 3),
-])
+@pytest.mark.parametrize(
+    "suffix,body,line",
+    [
+        (".jsonl", '{"text": "fine claim one"}\n{"text": ""}\n', 2),
+        (".jsonl", '{"text": "fine claim one"}\n\n{"text": "ok", "date": "bad"}\n', 3),
+        (".jsonl", '{"text": "fine claim one"}\nnot json\n', 2),
+        (".jsonl", '{"text": "fine claim one", "colour": "red"}\n', 1),
+        (".csv", "text,url\nfine claim one,\nsecond,ftp://x\n", 3),
+    ],
+)
 def test_import_is_all_or_nothing_and_names_the_line(db, cli, tmp_path, suffix, body, line) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / f"bad{suffix}"
     path.write_text(body)

@@ -29,8 +29,12 @@ WRITER = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_two_processes_500_claims_each_lose_and_duplicate_nothing(sqlite_db) -> None:  # type: ignore[no-untyped-def]
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, tag, "100", "400"],
-                              stderr=subprocess.PIPE, text=True) for tag in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, tag, "100", "400"], stderr=subprocess.PIPE, text=True
+        )
+        for tag in ("a", "b")
+    ]
     errors = [p.communicate(timeout=240)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
     with Session(sqlite_db.engine) as s:

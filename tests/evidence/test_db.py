@@ -44,7 +44,15 @@ def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
     engine = dbmod.make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     dbmod.upgrade(engine)
     tables = set(inspect(engine).get_table_names())
-    assert {"claim", "fetch_record", "passage", "evidence", "review_task", "verdict", "audit_event"} <= tables
+    assert {
+        "claim",
+        "fetch_record",
+        "passage",
+        "evidence",
+        "review_task",
+        "verdict",
+        "audit_event",
+    } <= tables
     cfg = dbmod.alembic_config(str(engine.url))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -35,16 +35,22 @@ def test_bad_cidr_and_placeholder_secret_are_refused(monkeypatch: pytest.MonkeyP
         Settings()
 
 
-def test_toml_file_is_read_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_toml_file_is_read_and_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "factcheck.toml"
-    config.write_text('lease_minutes = 5\nsources = ["rss=https://feeds.example/a.xml"]\nport = 9000\n')
+    config.write_text(
+        'lease_minutes = 5\nsources = ["rss=https://feeds.example/a.xml"]\nport = 9000\n'
+    )
     monkeypatch.setenv("FACTCHECK_CONFIG", str(config))
     monkeypatch.setenv("FACTCHECK_PORT", "9100")
     s = Settings()
     assert (s.lease_minutes, s.sources, s.port) == (5, ["rss=https://feeds.example/a.xml"], 9100)
 
 
-def test_default_database_is_sqlite_in_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_database_is_sqlite_in_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FACTCHECK_DATABASE_URL", raising=False)
     monkeypatch.setenv("FACTCHECK_DATA_DIR", str(tmp_path))
     assert Settings().resolved_database_url == f"sqlite:///{tmp_path}/factcheck.db"
