@@ -146,6 +146,11 @@ class Settings(BaseSettings):
         default="0 2 * * *", description="cron of the nightly re-verification"
     )
     timezone: str = Field(default="UTC", description="time zone of nightly_cron")
+    review_policy_by_queue: str = Field(
+        default="",
+        description="per-queue review policy overrides as QUEUE=POLICY, comma-separated, "
+        "e.g. health=two-person,elections=blind-double",
+    )
 
     @field_validator("allowed_networks", "sources", "rating_scale", mode="before")
     @classmethod
