@@ -215,6 +215,33 @@ class UserRoleChanged(Event):
     new: str
 
 
+class VerdictRejected(Event):
+    action = "verdict.rejected"
+    subject_kind = "claim"
+    claim_id: int
+    verdict_id: int
+    reason: str
+
+
+class ReviewsCompared(Event):
+    """Blind double review: the second verdict was compared with the first."""
+
+    action = "review.compared"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    verdict_ids: list[int]
+    reviewers: list[str]
+    ratings: list[str]
+    agreed: bool
+
+
+class UserPasswordChanged(Event):
+    action = "user.password"
+    subject_kind = "user"
+    user_id: int
+
+
 # -- writing --------------------------------------------------------------------------------
 
 
