@@ -1,0 +1,75 @@
+"""Matched terms highlighted in untrusted passage text, safely.
+
+The passage is split into spans first; every span is escaped, and only then are the
+matching ones wrapped in ``<mark>``. Nothing of the input is ever emitted unescaped, so a
+passage holding ``<script>`` shows it as text.
+
+Terms are matched word by word, the way ranking produced them: casefolded, accents
+stripped, and by light stem (``offered`` highlights for the term ``offer``); a multi-word
+term matches the same words in a row, whatever the spacing or markup between them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
+
+from evidence.text import fold, stem
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+Word = tuple[str, int, int]  # folded word, start, end
+
+
+def _words(text: str) -> list[Word]:
+    return [(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _word_spans(words: list[Word], terms: set[str]) -> list[tuple[int, int]]:
+    return [(start, end) for word, start, end in words if word in terms or stem(word) in terms]
+
+
+def _phrase_spans(words: list[Word], phrase: tuple[str, ...]) -> list[tuple[int, int]]:
+    n = len(phrase)
+    return [
+        (words[i][1], words[i + n - 1][2])
+        for i in range(len(words) - n + 1)
+        if tuple(w for w, _, _ in words[i : i + n]) == phrase
+    ]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def match_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of ``text`` that match any of ``terms``."""
+    words = _words(text)
+    split = [tuple(fold(w) for w in _WORD.findall(term)) for term in terms if term]
+    singles = {t[0] for t in split if len(t) == 1}
+    singles |= {stem(w) for w in singles}
+    spans = _word_spans(words, singles)
+    for phrase in {t for t in split if len(t) > 1}:
+        spans.extend(_phrase_spans(words, phrase))
+    return _merge(spans)
+
+
+def highlight(text: str, terms: Iterable[str]) -> Markup:
+    """``text`` as safe HTML with each matched term wrapped in ``<mark>``."""
+    out: list[str] = []
+    cursor = 0
+    for start, end in match_spans(text, terms):
+        out.append(escape(text[cursor:start]))
+        out.append(Markup("<mark>{}</mark>").format(text[start:end]))  # format() escapes
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return Markup("").join(out)
