@@ -221,10 +221,10 @@ def decide(
     task = _task_or_refuse(session, claim_id)
     _refuse_stale(task, expected_version)
     _refuse_state(task)
-    _refuse_foreign_lease(task, reviewer, now)
     first = _first_draft(session, task) if task.state == "awaiting_second" else None
     if first is not None and first.reviewer == reviewer:
         raise Forbidden(f"You already reviewed claim {claim_id}; a second reviewer must decide it.")
+    _refuse_foreign_lease(task, reviewer, now)
     policy = "blind-double" if task.state == "awaiting_second" else policy_for(task.queue)
     next_state, verdict_state = _transition(policy, first, chosen.name)
     moved = queue.swap(

@@ -364,10 +364,10 @@ def next_task(
 
     None when nothing is free. The reviewer must be a user allowed to decide.
     """
-    users.user_with(session, reviewer, users.DECIDE)
     minutes = get_settings().lease_minutes if lease_minutes is None else lease_minutes
     if minutes <= 0:
         raise BadInput("The lease must last at least one minute.")
+    users.user_with(session, reviewer, users.DECIDE)
     now = now or utcnow()
     held = held_by(session, reviewer, now=now)
     if held is not None:
