@@ -17,12 +17,12 @@ from evidence import claims
 from evidence.models import ClaimPublic, User, Verdict
 from verdicts import claimreview, decisions, queue, users
 from verdicts.decisions import ClaimDetail, VerdictPublic
-from verdicts.web.auth import actor_of, api_user
+from verdicts.web.auth import actor_of, api_user, api_writer
 from verdicts.web.config import QUEUE_PAGE_SIZE
 from verdicts.web.db import transaction
 
 ApiUser = Annotated[User, Depends(api_user)]
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(api_writer)])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or invalid API token"},
     403: {"description": "The token's role may not do this"},

@@ -56,11 +56,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     return app
-
-
-def serve(settings: Settings | None = None) -> None:
-    """Run the app with uvicorn on the configured host and port (``factcheck serve``)."""
-    import uvicorn
-
-    settings = settings or get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)

@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from evidence.db import session_scope
+from evidence.errors import Forbidden
 from evidence.models import User
 from verdicts import users
 from verdicts.web.config import (
@@ -40,6 +41,7 @@ from verdicts.web.errors import CsrfRejected, Unauthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_LANDING = "/queue"
+WRITE_EXEMPT = frozenset({"/login", "/logout"})  # signing in and out changes no data
 
 
 @dataclass
@@ -203,6 +205,24 @@ def api_user(
         raise Unauthenticated("The API token is not valid.")
     request.state.user = user
     return user
+
+
+def _refuse_read_only(user: User) -> None:
+    if not (users.can(user, users.DECIDE) or users.can(user, users.APPROVE)):
+        raise Forbidden(f"User {user.name} is {user.role}: read-only, so every change is refused.")
+
+
+def page_writer(request: Request) -> None:
+    """Refuse any page write by a read-only role, before the route reads its form."""
+    if request.method in SAFE_METHODS or request.url.path in WRITE_EXEMPT:
+        return
+    _refuse_read_only(page_user(request))
+
+
+def api_writer(request: Request, user: Annotated[User, Depends(api_user)]) -> None:
+    """Refuse any API write by a read-only role, before the body is validated."""
+    if request.method not in SAFE_METHODS:
+        _refuse_read_only(user)
 
 
 def actor_of(user: User, *, channel: str = "web") -> str:

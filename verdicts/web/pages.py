@@ -28,6 +28,7 @@ from verdicts.web.auth import (
     bearer,
     flash,
     page_user,
+    page_writer,
     safe_next,
     session_of,
     sign_in,
@@ -39,7 +40,9 @@ from verdicts.web.db import transaction
 from verdicts.web.highlight import highlight
 from verdicts.web.templating import render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+router = APIRouter(
+    include_in_schema=False, dependencies=[Depends(verify_csrf), Depends(page_writer)]
+)
 PageUser = Annotated[User, Depends(page_user)]
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from evidence.models import Claim, Document, Evidence, FactCheck, Fetch, Passage, User
+from evidence.models import Claim, Document, Evidence, FactCheck, Fetch, Passage, User, Verdict
 from tests.factories import make_claim
 from verdicts import users
 
@@ -164,3 +164,28 @@ def make_reviewable_claim(
     assert claim.id is not None
     queue.enqueue(session, claim.id, priority=priority, actor="test:factory")
     return claim, rows
+
+
+def decide_as(
+    session: Session,
+    claim: Claim,
+    person: Person,
+    cited: list[Evidence],
+    *,
+    rating: str = "false",
+    rationale: str = "The cited sources contradict it.",
+) -> Verdict:
+    """A verdict through the real decision function (no lease needed when nobody holds one)."""
+    from verdicts import decisions
+
+    assert claim.id is not None
+    return decisions.decide(
+        session,
+        claim.id,
+        reviewer=person.name,
+        rating=rating,
+        rationale=rationale,
+        evidence_ids=[e.id for e in cited if e.id is not None],
+        expected_version=None,
+        actor=f"test:{person.name}",
+    )

@@ -52,9 +52,7 @@ def test_the_cookie_is_secure_off_loopback(app: FastAPI) -> None:
     assert "Secure" not in run(app, go, base="http://localhost")
 
 
-def test_wrong_password_unknown_user_and_open_redirects_are_refused(
-    app: FastAPI, db: DB
-) -> None:
+def test_wrong_password_unknown_user_and_open_redirects_are_refused(app: FastAPI, db: DB) -> None:
     with data(db) as s:
         editor = make_user(s, "editor")
 
@@ -129,9 +127,7 @@ def test_the_api_wants_a_valid_bearer_token_and_ignores_cookies(app: FastAPI, db
     async def go(client: httpx.AsyncClient) -> list[httpx.Response]:
         none = await client.get("/api/queue")
         bad = await client.get("/api/queue", headers={"Authorization": "Bearer nope"})
-        good = await client.get(
-            "/api/queue", headers={"Authorization": f"Bearer {reviewer.token}"}
-        )
+        good = await client.get("/api/queue", headers={"Authorization": f"Bearer {reviewer.token}"})
         await login(client, reviewer.name, reviewer.password)
         cookie_only = await client.get("/api/queue")
         return [none, bad, good, cookie_only]
