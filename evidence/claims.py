@@ -141,12 +141,20 @@ def find_by_fingerprint(session: Session, fp: str) -> Claim | None:
 
 
 def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
-    """Add a validated claim, or return the known one with the same fingerprint."""
+    """Add a validated claim, or return the known one with the same fingerprint.
+
+    A near-duplicate of a known claim (``evidence.matching``, at the ``match_threshold``
+    setting) is added with status "duplicate", linked to the original, and not verified.
+    """
+    from evidence.matching import find_near_duplicate
+    from evidence.settings import get_settings
+
     data = validate(data)
     fp = fingerprint(data.text)
     existing = find_by_fingerprint(session, fp)
     if existing is not None:
         return Added(existing, False)
+    near = find_near_duplicate(session, data.text, threshold=get_settings().match_threshold)
     claim = Claim(
         text=data.text,
         normalized_text=data.text.casefold(),
@@ -156,6 +164,8 @@ def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
         origin_url=data.origin_url,
         tags=data.tags,
     )
+    if near is not None:
+        claim.duplicate_of_id, claim.similarity, claim.status = near[0].id, near[1], "duplicate"
     try:
         with session.begin_nested():
             session.add(claim)
@@ -179,6 +189,16 @@ def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
         ),
         actor=actor,
     )
+    if claim.duplicate_of_id is not None and claim.similarity is not None:
+        audit.record(
+            session,
+            audit.ClaimLinked(
+                claim_id=claim.id,
+                duplicate_of_id=claim.duplicate_of_id,
+                similarity=claim.similarity,
+            ),
+            actor=actor,
+        )
     return Added(claim, True)
 
 

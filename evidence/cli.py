@@ -52,6 +52,11 @@ def claim_add(
         return
     if not added.created:
         err_console.print(f"Already known as claim {added.claim.id}.")
+    elif added.claim.duplicate_of_id is not None:
+        err_console.print(
+            f"Near-duplicate of claim {added.claim.duplicate_of_id} "
+            f"(similarity {added.claim.similarity:.2f})."
+        )
     console.print(str(added.claim.id))
 
 
