@@ -91,7 +91,11 @@ def make_fact_check(session: Session, claim: Claim, *, rating: str = "False") ->
 
 
 def make_user(
-    session: Session, name: str | None = None, *, role: str = "reviewer", password: str | None = None
+    session: Session,
+    name: str | None = None,
+    *,
+    role: str = "reviewer",
+    password: str | None = None,
 ) -> User:
     name = name or f"{role}-{_token(random.Random(), 6)}"
     user, _token_value = users.add_user(session, name, role=role, password=password, actor=ACTOR)
