@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import text
+from sqlalchemy import String, text, type_coerce
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -242,6 +243,19 @@ class UserPasswordChanged(Event):
     user_id: int
 
 
+class AdapterFailed(Event):
+    """A discovery source failed for a claim; the claim went on with the others."""
+
+    action = "discovery.adapter_failed"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int | None
+    adapter: str
+    source: str
+    failure: str
+    message: str
+
+
 # -- writing --------------------------------------------------------------------------------
 
 
@@ -310,6 +324,13 @@ def record(session: Session, event: Event, *, actor: str) -> AuditEvent:
 
 
 # -- verifying ------------------------------------------------------------------------------
+#
+# Verification reads Core rows, not ORM objects (a tenth of the cost per row), in keyset pages
+# of ``VERIFY_BATCH`` events. Each page is its own short transaction: on SQLite every
+# transaction takes the write lock (BEGIN IMMEDIATE), and one long read over a million rows
+# would stall every writer for the whole verify. Memory stays at one page.
+
+VERIFY_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -318,37 +339,91 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    head_hash: str | None = None  # hash of the last event checked: an anchor to keep elsewhere
+
+
+class EventRow(NamedTuple):
+    """An event as stored, without ORM overhead (what the verifier reads)."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: Any
+    prev_hash: str
+    hash: str
+
+
+def _raw_event_columns() -> list[Any]:
+    # ``at`` and ``payload`` are read as the driver hands them over and converted below:
+    # SQLAlchemy's per-row type processing would cost more than the hashing itself
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    raw = {"at", "payload"}
+    return [
+        type_coerce(c, String).label(c.name) if c.name in raw else c
+        for c in (table.c[name] for name in EventRow._fields)
+    ]
+
+
+def _event_row(row: Any) -> EventRow:
+    seq, at, actor, action, subject, payload, prev_hash, digest = row
+    if isinstance(at, str):  # SQLite stores naive UTC text
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if isinstance(payload, str):  # PostgreSQL's driver already parsed the JSON
+        payload = json.loads(payload)
+    return EventRow(seq, at, actor, action, subject, payload, prev_hash, digest)
+
+
+def iter_event_rows(engine: Engine, *, batch: int = VERIFY_BATCH) -> Iterator[EventRow]:
+    """Every event in sequence order, streamed in keyset pages. The first page has no lower
+    bound, so a row whose ``seq`` was set to zero or below is still seen (and fails)."""
+    seq = AuditEvent.__table__.c.seq  # type: ignore[attr-defined]
+    columns = _raw_event_columns()
+    after: int | None = None
+    while True:
+        query = core_select(*columns).order_by(seq).limit(batch)
+        if after is not None:
+            query = query.where(seq > after)
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _event_row(row)
+        after = rows[-1][0]
 
 
 def iter_events(engine: Engine, *, batch: int = 5000) -> Iterator[AuditEvent]:
-    """All events in sequence order, streamed in batches (constant memory)."""
-    after = 0
-    while True:
-        with Session(engine) as session:
-            rows = session.exec(
-                select(AuditEvent)
-                .where(AuditEvent.seq > after)
-                .order_by(col(AuditEvent.seq))
-                .limit(batch)
-            ).all()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].seq
+    """All events in sequence order as ``AuditEvent`` objects, streamed (constant memory)."""
+    for row in iter_event_rows(engine, batch=batch):
+        yield AuditEvent(**row._asdict())
 
 
-def verify_chain(events: Iterator[AuditEvent]) -> ChainReport:
-    """Recompute the chain; name the first event whose link or hash does not match."""
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for ev in events:
-        if ev.seq != expected_seq:
-            return ChainReport(
-                False, checked, expected_seq, f"event {expected_seq} is missing (next is {ev.seq})"
-            )
-        if ev.prev_hash != prev_hash:
-            return ChainReport(
-                False, checked, ev.seq, "its previous-hash does not match the event before it"
-            )
+class ChainVerifier:
+    """Checks events one at a time, in sequence order; ``check`` returns the first failure.
+
+    Used by ``verify_chain`` and by callers that check more per event (archived payloads)
+    and need to stop at whichever failure comes first in sequence order.
+    """
+
+    def __init__(self, *, start_seq: int = 1, prev_hash: str = GENESIS) -> None:
+        # a piece of the chain (an exported segment) starts from its first event's link
+        self.expected_seq = start_seq
+        self.prev_hash = prev_hash
+        self.checked = 0
+
+    def check(self, ev: Any) -> ChainReport | None:
+        if ev.seq != self.expected_seq:
+            if ev.seq > self.expected_seq:
+                reason = f"event {self.expected_seq} is missing (next is {ev.seq})"
+            else:
+                reason = f"event {ev.seq} is out of sequence (expected {self.expected_seq})"
+            return self.failure(self.expected_seq, reason)
+        if ev.prev_hash != self.prev_hash:
+            return self.failure(ev.seq, "its previous-hash does not match the event before it")
         recomputed = compute_hash(
             seq=ev.seq,
             at=ev.at,
@@ -359,9 +434,31 @@ def verify_chain(events: Iterator[AuditEvent]) -> ChainReport:
             prev_hash=ev.prev_hash,
         )
         if recomputed != ev.hash:
-            return ChainReport(False, checked, ev.seq, "its content does not match its hash")
-        prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
-    return ChainReport(True, checked)
+            return self.failure(ev.seq, "its content does not match its hash")
+        self.prev_hash, self.expected_seq, self.checked = ev.hash, ev.seq + 1, self.checked + 1
+        return None
+
+    def failure(self, seq: int, reason: str) -> ChainReport:
+        return ChainReport(False, self.checked, seq, reason)
+
+    def report(self) -> ChainReport:
+        head = self.prev_hash if self.checked else None
+        return ChainReport(True, self.checked, head_hash=head)
+
+
+def verify_chain(events: Iterable[Any]) -> ChainReport:
+    """Recompute the chain; name the first event whose link or hash does not match."""
+    verifier = ChainVerifier()
+    for ev in events:
+        failed = verifier.check(ev)
+        if failed is not None:
+            return failed
+    return verifier.report()
+
+
+def hashed_time(at: datetime) -> str:
+    """An event time in exactly the form its hash covers (for exports that must re-hash)."""
+    return _iso(at)
 
 
 def events_for(session: Session, subject: str) -> list[AuditEvent]:
@@ -370,3 +467,55 @@ def events_for(session: Session, subject: str) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.seq))
         ).all()
     )
+
+
+# -- reading a claim's trail ----------------------------------------------------------------
+
+
+def claim_fetch_ids(session: Session, claim_id: int) -> list[int]:
+    """The fetches behind a claim: those of its evidence passages, those its runs made, and
+    those of its candidate URLs made outside any run."""
+    from evidence.models import Candidate, Evidence, Fetch, Passage, Run
+
+    cited = select(Passage.fetch_id).join(Evidence, col(Evidence.passage_id) == Passage.id)
+    cited = cited.where(Evidence.claim_id == claim_id)
+    runs = select(Run.id).where(Run.claim_id == claim_id)
+    by_run = select(Fetch.id).where(col(Fetch.run_id).in_(runs))
+    candidates = select(Candidate.url).where(Candidate.claim_id == claim_id)
+    loose = select(Fetch.id).where(
+        col(Fetch.run_id).is_(None), col(Fetch.requested_url).in_(candidates)
+    )
+    ids: set[int] = set()
+    for query in (cited, by_run, loose):
+        ids.update(i for i in session.exec(query).all() if i is not None)
+    return sorted(ids)
+
+
+def claim_events(session: Session, claim_id: int) -> list[AuditEvent]:
+    """A claim's trail in sequence order: its own events and those of the fetches behind it."""
+    subjects = [f"claim:{claim_id}"] + [f"fetch:{i}" for i in claim_fetch_ids(session, claim_id)]
+    found: list[AuditEvent] = []
+    for start in range(0, len(subjects), 500):  # bounded IN lists
+        chunk = subjects[start : start + 500]
+        found.extend(
+            session.exec(select(AuditEvent).where(col(AuditEvent.subject).in_(chunk))).all()
+        )
+    return sorted(found, key=lambda ev: ev.seq)
+
+
+def iter_event_range(
+    engine: Engine, first: int, last: int, *, batch: int = VERIFY_BATCH
+) -> Iterator[EventRow]:
+    """Events ``first``..``last`` inclusive in sequence order, streamed in keyset pages."""
+    seq = AuditEvent.__table__.c.seq  # type: ignore[attr-defined]
+    columns = _raw_event_columns()
+    after = first - 1
+    while after < last:
+        query = core_select(*columns).where(seq > after, seq <= last).order_by(seq).limit(batch)
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _event_row(row)
+        after = rows[-1][0]

@@ -32,7 +32,7 @@ audit_app = typer.Typer(
 app.add_typer(evidence_cli.db_app, name="db")
 app.add_typer(evidence_cli.claim_app, name="claim")
 app.add_typer(audit_app, name="audit")
-audit_app.command("verify")(evidence_cli.audit_verify)
+audit_app.command("verify")(__import__("flows.audit_verify").audit_verify.audit_verify)
 
 
 def _register_all() -> None:
