@@ -31,9 +31,7 @@ def sign_in(page: Any, base: str, person: Person) -> None:
     page.wait_for_url(re.compile(r"/queue$"))
 
 
-def test_a_reviewer_takes_the_next_claim_cites_evidence_and_decides(
-    live: Live, page: Any
-) -> None:
+def test_a_reviewer_takes_the_next_claim_cites_evidence_and_decides(live: Live, page: Any) -> None:
     with data(live.db) as s:
         reviewer = make_user(s, "reviewer")
         make_reviewable_claim(s, evidence=1, priority=0)

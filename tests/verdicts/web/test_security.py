@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import httpx
-from bs4 import BeautifulSoup
 import pytest
+from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from sqlalchemy import text
 
