@@ -64,8 +64,12 @@ def add_pending(session: OrmSession, notification: Notification) -> None:
     session.info.setdefault(_PENDING, []).append(notification)
 
 
+# Both hooks also fire for SAVEPOINTs (``begin_nested``); only the outermost transaction
+# decides whether anything happened.
 @event.listens_for(OrmSession, "after_commit")
 def _on_commit(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, [])
     if pending:
         session.info.setdefault(_COMMITTED, []).extend(pending)
@@ -73,7 +77,8 @@ def _on_commit(session: OrmSession) -> None:
 
 @event.listens_for(OrmSession, "after_rollback")
 def _on_rollback(session: OrmSession) -> None:
-    session.info.pop(_PENDING, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING, None)
 
 
 def take_committed(session: OrmSession) -> list[Notification]:

@@ -141,3 +141,28 @@ def test_prefect_event_is_emitted_when_an_api_is_configured(
     assert [e.event for e in events] == ["factcheck.claim.reopened"]
     assert events[0].resource.id == "factcheck.claim.42"
     assert events[0].payload == {"claim_id": 42, "reason": "drift"}
+
+
+def test_savepoints_neither_send_nor_drop_notifications(db: DB) -> None:
+    """A decision, then a SAVEPOINT that commits and one that rolls back, in one transaction:
+    the notification is held until the outer commit."""
+    with session_scope(db.engine) as s:
+        make_user(s, "alice")
+        claim, _, rows = queued_claim(s)
+        decisions.decide(
+            s,
+            claim.id or 0,
+            reviewer="alice",
+            rating="false",
+            rationale="r",
+            evidence_ids=[r.id for r in rows if r.id],
+            expected_version=None,
+            actor="user:alice",
+        )
+        with s.begin_nested():
+            queued_claim(s)
+        assert notify.take_committed(s) == []
+        with pytest.raises(ValueError), s.begin_nested():
+            raise ValueError("a savepoint rolls back")
+        assert notify.take_committed(s) == []
+    assert [n.claim_id for n in notify.take_committed(s)] == [claim.id]
