@@ -1,0 +1,200 @@
+"""Recording a discovery: why each page was fetched, in the tables and in the audit chain.
+
+One candidate row per (claim, URL, adapter) — the table's unique key — with the query and
+rank that adapter proposed it at and all its proposals in ``meta``; a re-run adds rows only
+for new proposals. Existing fact-checks found by the fact-check search become fact_check
+rows (``source="factcheck-api"``). The audit chain gets, in the same transaction, one
+``candidates.proposed`` event listing every candidate of this run, a ``factcheck.found``
+per new fact-check and a ``discovery.adapter_failed`` per failed source. With a run id the
+run's ``search_window`` keeps the sources, queries and failures of the discovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from evidence import audit
+from evidence.models import Candidate as CandidateRow
+from evidence.models import FactCheck, Run
+from sources.discovery.base import Candidate, ExistingFactCheck
+from sources.discovery.run import DiscoveryResult
+
+FACTCHECK_SOURCE = "factcheck-api"
+_PUBLISHER_CHARS = 300  # column sizes of fact_check
+_RATING_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Recorded:
+    candidates_added: int
+    fact_checks_added: int
+    failures: int
+
+
+def record_discovery(
+    session: Session, claim_id: int, run_id: int | None, result: DiscoveryResult, *, actor: str
+) -> Recorded:
+    """Write ``result`` for ``claim_id`` inside the caller's transaction."""
+    listed: list[dict[str, Any]] = []
+    added = 0
+    for order, candidate in enumerate(result.candidates, start=1):
+        for row in candidate_rows(claim_id, run_id, candidate, order):
+            new = _insert_once(session, row)
+            added += new
+            listed.append(
+                {
+                    "url": row.url,
+                    "adapter": row.adapter,
+                    "query": row.query,
+                    "rank": row.rank,
+                    "order": order,
+                    "new": new,
+                }
+            )
+    audit.record(
+        session,
+        audit.CandidatesProposed(
+            claim_id=claim_id,
+            candidates=listed,
+            **_explanation(run_id, result),
+        ),
+        actor=actor,
+    )
+    checks = sum(_record_fact_check(session, claim_id, c, actor=actor) for c in result.fact_checks)
+    for failure in result.failures:
+        audit.record(
+            session,
+            audit.AdapterFailed(
+                claim_id=claim_id,
+                run_id=run_id,
+                adapter=failure.adapter,
+                source=failure.source,
+                failure=failure.kind,
+                message=failure.message,
+            ),
+            actor=actor,
+        )
+    if run_id is not None:
+        _note_search_window(session, run_id, result)
+    return Recorded(added, checks, len(result.failures))
+
+
+def _explanation(run_id: int | None, result: DiscoveryResult) -> dict[str, Any]:
+    """What the candidates.proposed event adds to its list: where they came from."""
+    return {
+        "run_id": run_id,
+        "queries": list(result.queries),
+        "sources": list(result.sources),
+        "dropped": result.dropped,
+        "capped": result.capped,
+    }
+
+
+def candidate_rows(
+    claim_id: int, run_id: int | None, candidate: Candidate, order: int
+) -> list[CandidateRow]:
+    """One row per adapter that proposed the URL, at that adapter's best rank. Pure."""
+    proposals = candidate.meta.get("proposals") or [
+        {"adapter": candidate.adapter, "query": candidate.query, "rank": candidate.rank}
+    ]
+    by_adapter: dict[str, list[dict[str, Any]]] = {}
+    for proposal in proposals:
+        by_adapter.setdefault(str(proposal["adapter"]), []).append(proposal)
+    rows = []
+    for adapter, own in by_adapter.items():
+        best = min(own, key=lambda p: int(p["rank"]))
+        extra = candidate.meta if adapter == candidate.adapter else {}
+        meta = {k: v for k, v in extra.items() if k != "proposals"}
+        rows.append(
+            CandidateRow(
+                claim_id=claim_id,
+                run_id=run_id,
+                url=candidate.url,
+                adapter=adapter,
+                query=best.get("query"),
+                rank=int(best["rank"]),
+                title=candidate.title if adapter == candidate.adapter else None,
+                meta={**meta, "order": order, "proposals": own},
+            )
+        )
+    return rows
+
+
+def _insert_once(session: Session, row: CandidateRow) -> bool:
+    """Insert unless the (claim, url, adapter) row exists; True when inserted. A concurrent
+    run inserting the same row between look-up and insert loses quietly."""
+    exists = session.exec(
+        select(CandidateRow.id).where(
+            CandidateRow.claim_id == row.claim_id,
+            CandidateRow.url == row.url,
+            CandidateRow.adapter == row.adapter,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _record_fact_check(
+    session: Session, claim_id: int, check: ExistingFactCheck, *, actor: str
+) -> bool:
+    exists = session.exec(
+        select(FactCheck.id).where(FactCheck.claim_id == claim_id, FactCheck.url == check.url)
+    ).first()
+    if exists is not None:
+        return False
+    row = FactCheck(
+        claim_id=claim_id,
+        source=FACTCHECK_SOURCE,
+        url=check.url,
+        claim_reviewed=check.claim_reviewed,
+        rating=check.rating[:_RATING_CHARS] if check.rating else None,
+        publisher=check.publisher[:_PUBLISHER_CHARS] if check.publisher else None,
+        review_date=check.review_date,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    audit.record(
+        session,
+        audit.FactCheckFound(
+            claim_id=claim_id,
+            url=check.url,
+            rating=row.rating,
+            **{
+                "publisher": row.publisher,
+                "review_date": check.review_date,
+                "claimant": check.claimant,
+                "source": FACTCHECK_SOURCE,
+            },
+        ),
+        actor=actor,
+    )
+    return True
+
+
+def _note_search_window(session: Session, run_id: int, result: DiscoveryResult) -> None:
+    run = session.get(Run, run_id)
+    if run is None:
+        return
+    run.queries = list(result.queries)
+    run.search_window = {
+        **run.search_window,
+        "sources": list(result.sources),
+        "queries": list(result.queries),
+        "adapter_failures": [f.as_json() for f in result.failures],
+    }
+    session.add(run)
