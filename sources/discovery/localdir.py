@@ -176,7 +176,7 @@ def _warc_pages(path: Path, max_bytes: int) -> Iterator[LocalPage]:
             if not _is_html_response(record):
                 continue
             body = record.content_stream().read(max_bytes)
-            offset = records.get_record_offset()  # reads the record to its end: after the body
+            offset = records.get_record_offset()  # known once the record is read to its end
             yield _html_page(
                 path,
                 body,

@@ -54,7 +54,9 @@ class OriginAdapter(Adapter):
         from sources.extract import extract  # lazily: extraction pulls in bs4 and lxml
 
         result = await self.get(fetcher, page, what="the origin page")
-        extraction = extract(result.text or "", url=result.final_url or page)
+        extraction = extract(
+            result.body, url=result.final_url or page, content_type=result.content_type
+        )
         seen = {page}
         links = []
         for link in extraction.links:

@@ -212,3 +212,21 @@ def test_failure_as_json_round_trips(api, settings):
     )
     payload = json.loads(json.dumps(result.failures[0].as_json()))
     assert payload["adapter"] == "gdelt" and payload["kind"] == "fetch"
+
+
+def test_the_claims_own_page_leads_even_when_no_origin_source_is_configured(api, settings):
+    from tests.sources.discovery.test_origin import article
+
+    page = api.route(
+        "/news/nk",
+        Answer(
+            article('see <a href="https://wire.example/x">x</a>').encode(), content_type="text/html"
+        ),
+    )
+    api.json("/w/api.php", search_answer("Kim Jong Un"))
+    request = make_request("North Korea offers talks", settings=settings, origin_url=page)
+    result = run_discover(settings, request, [parse_source(f"mediawiki={api.url('/w/api.php')}")])
+    assert result.sources[0] == "origin"
+    assert [c.adapter for c in result.candidates][:2] == ["origin", "origin"]
+    assert result.candidates[0].url == page
+    assert result.candidates[-1].adapter == "mediawiki"
