@@ -1,0 +1,686 @@
+"""Evidence bundles: one claim's record, exported to a directory that proves itself offline.
+
+``export_bundle(engine, claim_id, out)`` writes::
+
+    manifest.json     format, claim id, who and when, SHA-256 and size of every other file,
+                      the chain head at export time
+    claim.json        the claim
+    evidence.json     its evidence rows, the passages of every cited fetch (all of them, in
+                      order), those fetches and their documents
+    verdicts.json     every verdict on the claim, in order
+    events.json       the claim's audit trail: its events and the events of the fetches
+                      behind it, each with seq, time, actor, action, subject, payload,
+                      previous hash and hash
+    chain.jsonl       (unless ``segment=False``) every event, of any subject, from the
+                      trail's first event to its last: the contiguous piece of the chain
+                      that links the trail's events to one another
+    pages.warc.gz     the WARC response record of every cited fetch, copied byte for byte
+                      from the archive (each record is its own gzip member)
+    claimreview.json  the ClaimReview JSON-LD, when a verdict is published
+
+``check_bundle(dir)`` needs nothing but the directory: no database, no network. It checks,
+in this order, and lists every problem (the CLI names the first):
+
+1. every event's hash recomputed from its content and previous hash; events with
+   consecutive numbers linked; the segment contiguous, linked, holding every trail event
+   unchanged and no trail event that events.json left out;
+2. every bundled fetch has a ``fetch.recorded`` event carrying the same SHA-256, and the
+   archived record's payload (content coding undone) has that SHA-256;
+3. replay: the passages re-extracted (``sources.extract``) from the archived bytes equal
+   the recorded ones: ids, texts, offsets, count;
+4. evidence, verdicts and events agree (each evidence row's passage is bundled, each
+   verdict's evidence is bundled, each decided verdict's rating is the one recorded);
+5. every file's SHA-256 equals the manifest's, and no file is missing or unlisted.
+
+What it cannot prove: that the bundle came from our database (anyone with the code can build
+a consistent bundle); tie it to the live system by checking an event's hash there
+(``factcheck audit verify --anchor SEQ:HASH``) or by comparing the manifest's SHA-256, printed
+at export, with a copy kept elsewhere. See docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from evidence import audit
+from evidence.errors import BadInput, NotFound
+from evidence.models import (
+    AuditEvent,
+    Claim,
+    ClaimPublic,
+    Document,
+    Evidence,
+    Fetch,
+    Passage,
+    Verdict,
+)
+from evidence.types import utcnow
+from sources.archive import ArchiveError, read_record, resolve_file
+
+BUNDLE_FORMAT = "factcheck-bundle/1"
+MANIFEST = "manifest.json"
+CLAIM_FILE = "claim.json"
+EVIDENCE_FILE = "evidence.json"
+VERDICTS_FILE = "verdicts.json"
+EVENTS_FILE = "events.json"
+SEGMENT_FILE = "chain.jsonl"
+WARC_FILE = "pages.warc.gz"
+CLAIMREVIEW_FILE = "claimreview.json"
+_COPY_BLOCK = 1 << 20
+
+
+class BundleError(BadInput):
+    """The bundle cannot be written (target not empty) or read at all (no manifest)."""
+
+
+# -- the claim's trail ----------------------------------------------------------------------
+
+
+def event_json(ev: Any) -> dict[str, Any]:
+    """An event as bundled: ``at`` in exactly the form the hash covers."""
+    return {
+        "seq": ev.seq,
+        "at": audit.hashed_time(ev.at),
+        "actor": ev.actor,
+        "action": ev.action,
+        "subject": ev.subject,
+        "payload": ev.payload,
+        "prev_hash": ev.prev_hash,
+        "hash": ev.hash,
+    }
+
+
+def event_from_json(data: dict[str, Any]) -> audit.EventRow:
+    return audit.EventRow(
+        seq=data["seq"],
+        at=datetime.fromisoformat(data["at"]),
+        actor=data["actor"],
+        action=data["action"],
+        subject=data["subject"],
+        payload=data["payload"],
+        prev_hash=data["prev_hash"],
+        hash=data["hash"],
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event of a claim's trail, with the fetch and page it is about or cites."""
+
+    event: AuditEvent
+    fetch: dict[str, Any] | None = None  # the fetch a fetch:N event is about
+    cites: list[dict[str, Any]] = field(default_factory=list)  # fetches behind cited evidence
+
+    def as_json(self) -> dict[str, Any]:
+        return {**event_json(self.event), "fetch": self.fetch, "cites": self.cites}
+
+
+def _fetch_summary(fetch: Fetch, document: Document | None) -> dict[str, Any]:
+    return {
+        "fetch_id": fetch.id,
+        "url": fetch.final_url or fetch.requested_url,
+        "title": document.title if document else None,
+        "fetched_at": audit.hashed_time(fetch.fetched_at),
+        "status_code": fetch.status_code,
+        "sha256": fetch.sha256,
+        "warc_file": fetch.warc_file,
+        "warc_offset": fetch.warc_offset,
+    }
+
+
+def _fetches_by_id(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    query = (
+        select(Fetch, Document)
+        .join(Document, col(Document.id) == Fetch.document_id, isouter=True)
+        .where(col(Fetch.id).in_(sorted(set(ids))))
+    )
+    return {f.id: _fetch_summary(f, d) for f, d in session.exec(query).all() if f.id is not None}
+
+
+def _evidence_fetches(session: Session, claim_id: int) -> dict[str, dict[int, int]]:
+    """Evidence id -> fetch id and passage id -> fetch id, for the claim's evidence."""
+    rows = session.exec(
+        select(Evidence.id, Passage.id, Passage.fetch_id)
+        .join(Passage, col(Passage.id) == Evidence.passage_id)
+        .where(Evidence.claim_id == claim_id)
+    ).all()
+    return {
+        "evidence": {e: f for e, _, f in rows if e is not None},
+        "passage": {p: f for _, p, f in rows if p is not None},
+    }
+
+
+def _cited(payload: dict[str, Any], cited: dict[str, dict[int, int]]) -> list[tuple[str, int, int]]:
+    """(kind, id, fetch id) of the evidence or passages an event's payload names."""
+    found = []
+    for eid in payload.get("evidence_ids") or []:
+        if eid in cited["evidence"]:
+            found.append(("evidence", eid, cited["evidence"][eid]))
+    for item in payload.get("evidence") or []:
+        pid = item.get("passage_id") if isinstance(item, dict) else None
+        if pid in cited["passage"]:
+            found.append(("passage", pid, cited["passage"][pid]))
+    return found
+
+
+def claim_timeline(session: Session, claim_id: int) -> list[TimelineEntry]:
+    """Who did what, when, citing which fetch of which page: the claim's events and the
+    events of the fetches behind it, in sequence order."""
+    session.get(Claim, claim_id) or _raise_not_found(claim_id)
+    events = audit.claim_events(session, claim_id)
+    cited = _evidence_fetches(session, claim_id)
+    fetch_ids = set(cited["evidence"].values())
+    fetch_ids.update(int(ev.subject.split(":", 1)[1]) for ev in events if _is_fetch(ev))
+    fetches = _fetches_by_id(session, fetch_ids)
+    entries = []
+    for ev in events:
+        about = fetches.get(int(ev.subject.split(":", 1)[1])) if _is_fetch(ev) else None
+        cites = [
+            {"kind": kind, "id": ident, **fetches[fid]}
+            for kind, ident, fid in _cited(ev.payload, cited)
+            if fid in fetches
+        ]
+        entries.append(TimelineEntry(ev, about, cites))
+    return entries
+
+
+def _is_fetch(ev: AuditEvent) -> bool:
+    return ev.subject.startswith("fetch:") and ev.subject[6:].isdigit()
+
+
+def _raise_not_found(claim_id: int) -> Claim:
+    raise NotFound("claim", claim_id)
+
+
+# -- exporting ------------------------------------------------------------------------------
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_COPY_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _row(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in obj.model_dump(mode="json").items() if k not in exclude}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out: Path
+    files: list[str]
+    manifest_sha256: str
+    events: int
+    fetches: int
+
+
+def _cited_rows(session: Session, claim_id: int) -> dict[str, list[Any]]:
+    evidence = session.exec(
+        select(Evidence)
+        .where(Evidence.claim_id == claim_id)
+        .order_by(col(Evidence.rank), col(Evidence.id))
+    ).all()
+    passage_ids = {e.passage_id for e in evidence}
+    fetch_ids = set(
+        session.exec(select(Passage.fetch_id).where(col(Passage.id).in_(passage_ids))).all()
+    )
+    fetches = session.exec(
+        select(Fetch).where(col(Fetch.id).in_(fetch_ids)).order_by(col(Fetch.id))
+    ).all()
+    passages = session.exec(
+        select(Passage)
+        .where(col(Passage.fetch_id).in_(fetch_ids))
+        .order_by(col(Passage.fetch_id), col(Passage.ordinal))
+    ).all()
+    doc_ids = {f.document_id for f in fetches if f.document_id is not None}
+    documents = session.exec(select(Document).where(col(Document.id).in_(doc_ids))).all()
+    return {
+        "evidence": list(evidence),
+        "fetches": list(fetches),
+        "passages": list(passages),
+        "documents": list(documents),
+    }
+
+
+def _record_length(path: Path, offset: int) -> int:
+    """Length of the record at ``offset`` when the fetch row did not keep it."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        records = ArchiveIterator(fh)
+        record = next(iter(records))
+        record.content_stream().read()
+        records.read_to_end(record)
+        return int(records.get_record_length())
+
+
+def _copy_records(fetches: list[Fetch], warc_dir: Path, out: Path) -> dict[int, dict[str, Any]]:
+    """Copy each fetch's response record into one WARC; where each landed, by fetch id."""
+    placed: dict[int, dict[str, Any]] = {}
+    with out.open("wb") as sink:
+        for fetch in fetches:
+            if fetch.id is None or not fetch.warc_file or fetch.warc_offset is None:
+                continue
+            source = resolve_file(fetch.warc_file, warc_dir)
+            if not source.is_file():
+                raise ArchiveError(f"The WARC file {fetch.warc_file} of fetch {fetch.id} is gone.")
+            length = fetch.warc_length or _record_length(source, fetch.warc_offset)
+            offset = sink.tell()
+            with source.open("rb") as fh:
+                fh.seek(fetch.warc_offset)
+                remaining = length
+                while remaining > 0 and (block := fh.read(min(_COPY_BLOCK, remaining))):
+                    sink.write(block)
+                    remaining -= len(block)
+            placed[fetch.id] = {"file": WARC_FILE, "offset": offset, "length": sink.tell() - offset}
+    return placed
+
+
+def _evidence_document(
+    rows: dict[str, list[Any]], placed: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    fetches = []
+    for fetch in rows["fetches"]:
+        item = _row(fetch)
+        item["archive"] = {
+            "file": fetch.warc_file,
+            "offset": fetch.warc_offset,
+            "length": fetch.warc_length,
+        }
+        item["bundle"] = placed.get(fetch.id)
+        fetches.append(item)
+    return {
+        "evidence": [_row(e) for e in rows["evidence"]],
+        "passages": [_row(p) for p in rows["passages"]],
+        "fetches": fetches,
+        "documents": [_row(d) for d in rows["documents"]],
+    }
+
+
+def _claimreview(session: Session, claim_id: int) -> dict[str, Any] | None:
+    from verdicts.claimreview import NoPublishedVerdict, claimreview_jsonld
+
+    try:
+        return claimreview_jsonld(session, claim_id)
+    except NoPublishedVerdict:
+        return None
+
+
+def _write_segment(engine: Engine, first: int, last: int, path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for ev in audit.iter_event_range(engine, first, last):
+            out.write(json.dumps(event_json(ev), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _chain_head(session: Session) -> dict[str, Any] | None:
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+    return {"seq": last.seq, "hash": last.hash} if last else None
+
+
+def export_bundle(
+    engine: Engine,
+    claim_id: int,
+    out: Path,
+    *,
+    warc_dir: Path,
+    actor: str,
+    segment: bool = True,
+) -> ExportResult:
+    """Write the evidence bundle of ``claim_id`` into ``out`` (created; must be empty)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BundleError(f"The bundle directory {out} is not empty.")
+    with Session(engine) as session:
+        claim = session.get(Claim, claim_id) or _raise_not_found(claim_id)
+        timeline = claim_timeline(session, claim_id)
+        rows = _cited_rows(session, claim_id)
+        verdicts = session.exec(
+            select(Verdict).where(Verdict.claim_id == claim_id).order_by(col(Verdict.id))
+        ).all()
+        claimreview = _claimreview(session, claim_id)
+        head = _chain_head(session)
+        claim_json = ClaimPublic.model_validate(claim).model_dump(mode="json")
+    out.mkdir(parents=True, exist_ok=True)
+    placed = _copy_records(rows["fetches"], warc_dir, out / WARC_FILE)
+    _write_json(out / CLAIM_FILE, claim_json)
+    _write_json(out / EVIDENCE_FILE, _evidence_document(rows, placed))
+    _write_json(out / VERDICTS_FILE, [_row(v) for v in verdicts])
+    events = [entry.event for entry in timeline]
+    _write_json(
+        out / EVENTS_FILE, {"claim_id": claim_id, "events": [event_json(e) for e in events]}
+    )
+    segment_range = None
+    if segment and events:
+        first, last = events[0].seq, events[-1].seq
+        _write_segment(engine, first, last, out / SEGMENT_FILE)
+        segment_range = {"first_seq": first, "last_seq": last}
+    if claimreview is not None:
+        _write_json(out / CLAIMREVIEW_FILE, claimreview)
+    files = sorted(p.name for p in out.iterdir() if p.is_file())
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "claim_id": claim_id,
+        "created_at": audit.hashed_time(utcnow()),
+        "created_by": actor,
+        "chain": {"head_at_export": head, "segment": segment_range},
+        "files": {
+            name: {"sha256": file_sha256(out / name), "bytes": (out / name).stat().st_size}
+            for name in files
+        },
+    }
+    _write_json(out / MANIFEST, manifest)
+    return ExportResult(
+        out, [*files, MANIFEST], file_sha256(out / MANIFEST), len(events), len(placed)
+    )
+
+
+# -- checking -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mismatch, named by the file and the item in it."""
+
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+@dataclass
+class BundleReport:
+    problems: list[Problem] = field(default_factory=list)
+    events: int = 0
+    segment_events: int = 0
+    pages: int = 0
+    passages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _load_json(directory: Path, name: str, report: BundleReport) -> Any:
+    path = directory / name
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        report.problems.append(Problem(name, "the file is missing"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        report.problems.append(Problem(name, f"the file is not readable JSON ({exc})"))
+    return None
+
+
+def _event_problem(data: Any) -> tuple[audit.EventRow | None, str | None]:
+    try:
+        ev = event_from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, f"an event is malformed ({exc})"
+    recomputed = audit.compute_hash(
+        seq=ev.seq,
+        at=ev.at,
+        actor=ev.actor,
+        action=ev.action,
+        subject=ev.subject,
+        payload=ev.payload,
+        prev_hash=ev.prev_hash,
+    )
+    if recomputed != ev.hash:
+        return ev, f"event {ev.seq} ({ev.action}): its content does not match its hash"
+    return ev, None
+
+
+def check_events(items: list[Any], report: BundleReport) -> list[audit.EventRow]:
+    """Each event's hash recomputed; neighbours in sequence linked."""
+    events: list[audit.EventRow] = []
+    for data in items:
+        ev, problem = _event_problem(data)
+        if problem is not None:
+            report.problems.append(Problem(EVENTS_FILE, problem))
+        if ev is None:
+            continue
+        before = events[-1] if events else None
+        if before is not None and ev.seq <= before.seq:
+            what = f"event {ev.seq} comes after event {before.seq}"
+            report.problems.append(Problem(EVENTS_FILE, what))
+        elif before is not None and ev.seq == before.seq + 1 and ev.prev_hash != before.hash:
+            what = f"event {ev.seq}: its previous-hash does not match event {before.seq}"
+            report.problems.append(Problem(EVENTS_FILE, what))
+        events.append(ev)
+    report.events = len(events)
+    return events
+
+
+def _segment_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError:
+                yield number, None
+
+
+def check_segment(
+    path: Path, trail: list[audit.EventRow], subjects: set[str], report: BundleReport
+) -> None:
+    """The segment is a valid piece of chain holding the trail's events, and only those of
+    the trail's subjects that events.json also holds (nothing about the claim left out)."""
+    by_seq = {ev.seq: ev for ev in trail}
+    verifier: audit.ChainVerifier | None = None
+    for number, data in _segment_rows(path):
+        ev, problem = _event_problem(data) if data is not None else (None, "not JSON")
+        if ev is None:
+            report.problems.append(Problem(SEGMENT_FILE, f"line {number}: {problem}"))
+            return
+        if verifier is None:
+            verifier = audit.ChainVerifier(start_seq=ev.seq, prev_hash=ev.prev_hash)
+        broken = verifier.check(ev)
+        if broken is not None:
+            what = f"event {broken.first_bad_seq}: {broken.reason}"
+            report.problems.append(Problem(SEGMENT_FILE, what))
+            return
+        listed = by_seq.pop(ev.seq, None)
+        if listed is not None and listed.hash != ev.hash:
+            what = f"event {ev.seq} differs from the same event in events.json"
+            report.problems.append(Problem(SEGMENT_FILE, what))
+        elif listed is None and ev.subject in subjects:
+            what = f"event {ev.seq} about {ev.subject} is in the chain but not in events.json"
+            report.problems.append(Problem(EVENTS_FILE, what))
+    report.segment_events = verifier.checked if verifier else 0
+    for seq in sorted(by_seq):
+        report.problems.append(Problem(SEGMENT_FILE, f"event {seq} of events.json is not in it"))
+
+
+def replay_passages(payload: bytes, content_type: str | None, url: str | None) -> list[Any]:
+    """The passages extraction finds in archived bytes. The pipeline extracts the fetcher's
+    text, which is these bytes decoded by ``sources.decode`` with the same content type, so
+    extracting the bytes gives the same passages (``sources.extract`` decodes alike)."""
+    from sources.extract import extract
+
+    return list(extract(payload, url=url, content_type=content_type).passages)
+
+
+def _compare_passages(
+    fetch_id: Any, recorded: list[dict[str, Any]], replayed: list[Any]
+) -> Problem | None:
+    for mine, again in zip(recorded, replayed, strict=False):
+        name = f"passage {mine.get('id')} (fetch {fetch_id}, #{mine.get('ordinal')})"
+        for ours, theirs, what in (
+            (mine.get("key"), again.id, "its id differs"),
+            (mine.get("text"), again.text, "its text differs"),
+            ((mine.get("start"), mine.get("end")), (again.start, again.end), "its offsets differ"),
+        ):
+            if ours != theirs:
+                return Problem(EVIDENCE_FILE, f"{name}: {what} from the replay")
+        if mine.get("sha256") not in (None, hashlib.sha256(again.text.encode()).hexdigest()):
+            return Problem(EVIDENCE_FILE, f"{name}: its SHA-256 does not match its text")
+    if len(recorded) != len(replayed):
+        what = f"fetch {fetch_id}: {len(recorded)} passages recorded, {len(replayed)} replayed"
+        return Problem(EVIDENCE_FILE, what)
+    return None
+
+
+def _fetch_events(trail: list[audit.EventRow]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for ev in trail:
+        if ev.action in (audit.FetchRecorded.action, audit.PassagesExtracted.action):
+            fid = ev.payload.get("fetch_id")
+            if isinstance(fid, int):
+                found.setdefault(fid, {}).update({ev.action: ev.payload})
+    return found
+
+
+def check_page(
+    directory: Path,
+    fetch: dict[str, Any],
+    passages: list[dict[str, Any]],
+    events: dict[str, Any],
+    report: BundleReport,
+) -> None:
+    """One cited fetch: its digest is the chained one, its archived bytes have that digest,
+    and extraction replayed on them gives back the recorded passages."""
+    fid, recorded = fetch.get("id"), fetch.get("sha256")
+    chained = events.get(audit.FetchRecorded.action)
+    if chained is None:
+        what = f"fetch {fid} has no fetch.recorded event in events.json"
+        report.problems.append(Problem(EVIDENCE_FILE, what))
+        return
+    if chained.get("sha256") != recorded:
+        what = f"fetch {fid} records SHA-256 {recorded}, its audit event {chained.get('sha256')}"
+        report.problems.append(Problem(EVIDENCE_FILE, what))
+        return
+    place = fetch.get("bundle") or {}
+    if place.get("file") != WARC_FILE:  # never follow a bundle's paths out of the bundle
+        what = f"fetch {fid} is not placed in {WARC_FILE}"
+        report.problems.append(Problem(EVIDENCE_FILE, what))
+        return
+    try:
+        response, payload = read_record(WARC_FILE, int(place["offset"]), directory=directory)
+    except (ArchiveError, NotFound, KeyError, ValueError) as exc:
+        what = f"the record of fetch {fid} is unreadable ({str(exc).rstrip('.')})"
+        report.problems.append(Problem(WARC_FILE, what))
+        return
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != recorded:
+        url = fetch.get("final_url") or fetch.get("requested_url")
+        what = f"the page of fetch {fid} ({url}) has SHA-256 {actual}, recorded {recorded}"
+        report.problems.append(Problem(WARC_FILE, what))
+        return
+    report.pages += 1
+    content_type = fetch.get("content_type") or response.header("content-type")
+    url = fetch.get("final_url") or fetch.get("requested_url")
+    problem = _compare_passages(fid, passages, replay_passages(payload, content_type, url))
+    if problem is not None:
+        report.problems.append(problem)
+        return
+    extracted = events.get(audit.PassagesExtracted.action)
+    if extracted is not None and extracted.get("passages") != len(passages):
+        what = (
+            f"fetch {fid}: {len(passages)} passages, its audit event says {extracted['passages']}"
+        )
+        report.problems.append(Problem(EVIDENCE_FILE, what))
+    report.passages += len(passages)
+
+
+def check_references(
+    claim_id: Any, claim: Any, evidence: dict[str, Any], verdicts: Any, trail: list[Any]
+) -> list[Problem]:
+    """The files agree with one another and with the chained events."""
+    problems = []
+    if not isinstance(claim, dict) or claim.get("id") != claim_id:
+        problems.append(Problem(CLAIM_FILE, f"it is not claim {claim_id} of the manifest"))
+    passage_ids = {p.get("id") for p in evidence.get("passages", [])}
+    evidence_ids = set()
+    for row in evidence.get("evidence", []):
+        evidence_ids.add(row.get("id"))
+        if row.get("passage_id") not in passage_ids:
+            what = f"evidence {row.get('id')} cites passage {row.get('passage_id')}, not bundled"
+            problems.append(Problem(EVIDENCE_FILE, what))
+    ratings = {}
+    for verdict in verdicts if isinstance(verdicts, list) else []:
+        ratings[verdict.get("id")] = verdict.get("rating")
+        for eid in verdict.get("evidence_ids") or []:
+            if eid not in evidence_ids:
+                what = f"verdict {verdict.get('id')} cites evidence {eid}, not bundled"
+                problems.append(Problem(VERDICTS_FILE, what))
+    for ev in trail:
+        if ev.action == audit.VerdictDecided.action:
+            vid, rating = ev.payload.get("verdict_id"), ev.payload.get("rating")
+            if ratings.get(vid) != rating:
+                what = (
+                    f"verdict {vid} is rated {ratings.get(vid)!r}, event {ev.seq} says {rating!r}"
+                )
+                problems.append(Problem(VERDICTS_FILE, what))
+    return problems
+
+
+def check_manifest(directory: Path, manifest: dict[str, Any]) -> list[Problem]:
+    problems = []
+    files = manifest.get("files") or {}
+    for name, entry in sorted(files.items()):
+        path = directory / name
+        if Path(name).name != name or not path.is_file():
+            problems.append(Problem(name, "the file is missing"))
+        elif (actual := file_sha256(path)) != entry.get("sha256"):
+            what = f"its SHA-256 is {actual}, the manifest says {entry.get('sha256')}"
+            problems.append(Problem(name, what))
+    for path in sorted(directory.iterdir()):
+        if path.name != MANIFEST and path.name not in files:
+            problems.append(Problem(path.name, "the file is not listed in the manifest"))
+    return problems
+
+
+def check_bundle(directory: Path) -> BundleReport:
+    """Verify a bundle from its files alone (no database, no network); every problem found,
+    in the order of the module docstring."""
+    if not directory.is_dir():
+        raise BundleError(f"{directory} is not a directory.")
+    report = BundleReport()
+    manifest = _load_json(directory, MANIFEST, report)
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        if manifest is not None:
+            report.problems.append(Problem(MANIFEST, f"the format is not {BUNDLE_FORMAT}"))
+        return report
+    claim_id = manifest.get("claim_id")
+    docs = {
+        n: _load_json(directory, n, report)
+        for n in (CLAIM_FILE, EVIDENCE_FILE, VERDICTS_FILE, EVENTS_FILE)
+    }
+    events_doc = docs[EVENTS_FILE] if isinstance(docs[EVENTS_FILE], dict) else {}
+    evidence = docs[EVIDENCE_FILE] if isinstance(docs[EVIDENCE_FILE], dict) else {}
+    trail = check_events(list(events_doc.get("events", [])), report)
+    fetch_ids = [f.get("id") for f in evidence.get("fetches", [])]
+    subjects = {f"claim:{claim_id}", *(f"fetch:{i}" for i in fetch_ids)}
+    if (manifest.get("chain") or {}).get("segment") or (directory / SEGMENT_FILE).exists():
+        check_segment(directory / SEGMENT_FILE, trail, subjects, report)
+    by_fetch = _fetch_events(trail)
+    passages: dict[Any, list[dict[str, Any]]] = {}
+    for passage in evidence.get("passages", []):
+        passages.setdefault(passage.get("fetch_id"), []).append(passage)
+    for fetch in evidence.get("fetches", []):
+        ordered = sorted(passages.get(fetch.get("id"), []), key=lambda p: p.get("ordinal", 0))
+        check_page(directory, fetch, ordered, by_fetch.get(fetch.get("id"), {}), report)
+    report.problems += check_references(
+        claim_id, docs[CLAIM_FILE], evidence, docs[VERDICTS_FILE], trail
+    )
+    report.problems += check_manifest(directory, manifest)
+    return report
