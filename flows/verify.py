@@ -1,0 +1,302 @@
+"""Prefect flows: `verify-claim`, `verify-batch` and `nightly-reverify`.
+
+Granularity (measured, see README "Task granularity"): one task per step of one claim,
+never one per URL or passage. The fetch step fans out over its URLs with asyncio inside
+one task, through one shared AsyncFetcher per flow run (per-host politeness holds across
+every claim of a batch). In a batch each claim is one task running the plain pipeline.
+
+Retries: only the network steps (discover, fetch) retry, with backoff; bad input
+(``BadInput``) is never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from evidence.errors import BadInput, FactcheckError
+from flows import pipeline
+from flows.pipeline import Page, VerifyConfig, VerifyOutcome
+from sources.fetch import AsyncFetcher
+
+_shared_fetcher: contextvars.ContextVar[AsyncFetcher | None] = contextvars.ContextVar(
+    "factcheck_fetcher", default=None
+)
+
+
+def _actor() -> str:
+    run_id = flow_run.get_id()
+    return f"flow-run:{run_id}" if run_id else "flow:local"
+
+
+def _no_retry_on_bad_input(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except BadInput:
+        return False
+    except Exception:  # noqa: BLE001 - any other failure may be transient
+        return True
+    return True
+
+
+@asynccontextmanager
+async def fetcher_scope() -> AsyncIterator[AsyncFetcher]:
+    """The flow run's shared fetcher, or a private one for a task run on its own."""
+    shared = _shared_fetcher.get()
+    if shared is not None:
+        yield shared
+        return
+    async with AsyncFetcher() as fetcher:
+        token = _shared_fetcher.set(fetcher)
+        try:
+            yield fetcher
+        finally:
+            _shared_fetcher.reset(token)
+
+
+_NETWORK = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": _no_retry_on_bad_input,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="start-run", cache_policy=NO_CACHE)
+def start_run_task(claim_id: int) -> int:
+    return pipeline.start_run(claim_id, actor=_actor(), flow_run_id=str(flow_run.get_id() or ""))
+
+
+@task(name="discover", **_NETWORK)
+async def discover_task(claim_id: int, run_id: int, config: VerifyConfig) -> list[Any]:
+    async with fetcher_scope() as fetcher:
+        result = await pipeline.discover_for(claim_id, run_id, config, fetcher, actor=_actor())
+    logger = get_run_logger()
+    for failure in result.failures:
+        logger.warning("source %s failed (%s): %s", failure.source, failure.kind, failure.message)
+    return list(result.candidates)
+
+
+@task(name="fetch", **_NETWORK)
+async def fetch_task(candidates: list[Any], run_id: int) -> list[Page]:
+    async with fetcher_scope() as fetcher:
+        return await pipeline.fetch_candidates(candidates, fetcher, run_id=run_id, actor=_actor())
+
+
+@task(name="rank", cache_policy=NO_CACHE)
+def rank_task(claim_id: int, run_id: int, pages: list[Page]) -> VerifyOutcome:
+    return pipeline.rank(claim_id, run_id, pages, actor=_actor())
+
+
+@task(name="route", cache_policy=NO_CACHE)
+def route_task(claim_id: int, run_id: int, outcome: VerifyOutcome) -> int:
+    return pipeline.route(claim_id, run_id, outcome, actor=_actor())
+
+
+async def _publish(outcome: VerifyOutcome) -> None:
+    """A markdown artifact of the top evidence and the events automations react to."""
+    from prefect.events import emit_event
+
+    await acreate_markdown_artifact(
+        key=f"claim-{outcome.claim_id}",
+        markdown=evidence_markdown(outcome),
+        description=f"Top evidence for claim {outcome.claim_id}",
+    )
+    resource = {"prefect.resource.id": f"factcheck.claim.{outcome.claim_id}"}
+    emit_event(
+        "factcheck.claim.verified",
+        resource=resource,
+        payload={"run_id": outcome.run_id, "evidence": len(outcome.evidence)},
+    )
+    if outcome.status == "queued":
+        emit_event("factcheck.claim.queued", resource=resource, payload={"run_id": outcome.run_id})
+
+
+def evidence_markdown(outcome: VerifyOutcome) -> str:
+    lines = [f"# Claim {outcome.claim_id}", ""]
+    for fc in outcome.fact_checks:
+        lines.append(
+            f"- **Existing fact-check** ({fc.get('publisher') or 'unknown'}): "
+            f"{_md(fc.get('rating') or 'no rating')} — <{fc['url']}>"
+        )
+    if not outcome.evidence:
+        lines.append("No evidence found.")
+    for ev in outcome.evidence:
+        lines.append(
+            f"{ev['rank']}. [{_md(ev.get('site') or ev['url'])}]({ev['url']}) "
+            f"score {ev['score']:.3f}, terms: {_md(', '.join(ev['matched_terms']))}"
+        )
+    if outcome.adapter_failures:
+        lines += [
+            "",
+            "Sources that failed: "
+            + "; ".join(f"{f['source']} ({f['kind']})" for f in outcome.adapter_failures),
+        ]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Fetched text is untrusted: neutralise markdown and HTML before it reaches the UI."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+!<>|" else ch for ch in text)
+
+
+async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
+    """The pipeline for one claim as plain steps (a batch runs this inside one task)."""
+    reason = pipeline.needs_verification(claim_id, force=config.force)
+    if reason is not None:
+        return VerifyOutcome(claim_id, None, "skipped", error=reason)
+    actor = _actor()
+    run_id = pipeline.start_run(claim_id, actor=actor, flow_run_id=str(flow_run.get_id() or ""))
+    try:
+        async with fetcher_scope() as fetcher:
+            found = await pipeline.discover_for(claim_id, run_id, config, fetcher, actor=actor)
+            pages = await pipeline.fetch_candidates(
+                found.candidates, fetcher, run_id=run_id, actor=actor
+            )
+        outcome = await asyncio.to_thread(pipeline.rank, claim_id, run_id, pages, actor=actor)
+        await asyncio.to_thread(pipeline.route, claim_id, run_id, outcome, actor=actor)
+    except Exception as exc:
+        pipeline.finish_run(run_id, status="failed", actor=actor, error=_sentence(exc))
+        raise
+    outcome.status = "queued"
+    outcome.candidates = len(found.candidates)
+    outcome.fetched = sum(p.ok for p in pages)
+    outcome.failed_fetches = sum(not p.ok for p in pages)
+    outcome.adapter_failures = [f.as_json() for f in found.failures]
+    return outcome
+
+
+def _sentence(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, FactcheckError) else f"{type(exc).__name__}: {exc}"
+
+
+@flow(name="verify-claim", log_prints=False)
+async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> VerifyOutcome:
+    """Plan, discover, fetch, extract, rank, record and route one claim to review."""
+    config = config or VerifyConfig()
+    reason = pipeline.needs_verification(claim_id, force=config.force)
+    if reason is not None:
+        get_run_logger().info("claim %s skipped: %s", claim_id, reason)
+        return VerifyOutcome(claim_id, None, "skipped", error=reason)
+    run_id = start_run_task(claim_id)
+    try:
+        async with fetcher_scope():
+            candidates = await discover_task(claim_id, run_id, config)
+            pages = await fetch_task(candidates, run_id)
+        outcome = rank_task(claim_id, run_id, pages)
+        route_task(claim_id, run_id, outcome)
+    except Exception as exc:
+        pipeline.finish_run(run_id, status="failed", actor=_actor(), error=_sentence(exc))
+        raise
+    outcome.status = "queued"
+    outcome.candidates = len(candidates)
+    outcome.fetched = sum(p.ok for p in pages)
+    outcome.failed_fetches = sum(not p.ok for p in pages)
+    await _publish(outcome)
+    return outcome
+
+
+@task(
+    name="verify-one",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=_no_retry_on_bad_input,
+)
+async def verify_one_task(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
+    return await verify_one(claim_id, config)
+
+
+ProgressCallback = Callable[[VerifyOutcome], None]
+
+
+@flow(name="verify-batch")
+async def verify_batch(
+    claim_ids: list[int], config: VerifyConfig | None = None, concurrency: int = 4
+) -> dict[str, Any]:
+    """Verify many claims; one claim's failure never stops the batch.
+
+    Claims already verified are skipped (so a batch killed half-way finishes when run
+    again, with nothing done twice).
+    """
+    config = config or VerifyConfig()
+    limit = asyncio.Semaphore(max(1, concurrency))
+    results: list[VerifyOutcome] = []
+    notify = _progress_callback.get()
+
+    async def one(claim_id: int) -> None:
+        async with limit:
+            try:
+                outcome = await verify_one_task(claim_id, config)
+            except Exception as exc:  # noqa: BLE001 - reported in the summary, batch goes on
+                outcome = VerifyOutcome(claim_id, None, "failed", error=_sentence(exc))
+        results.append(outcome)
+        if notify is not None:
+            notify(outcome)
+
+    async with fetcher_scope():
+        await asyncio.gather(*(one(cid) for cid in claim_ids))
+    summary = batch_summary(results)
+    await acreate_table_artifact(
+        key="verify-batch",
+        table=[
+            {
+                "claim": o.claim_id,
+                "status": o.status,
+                "evidence": len(o.evidence),
+                "error": o.error or "",
+            }
+            for o in sorted(results, key=lambda o: o.claim_id)
+        ],
+        description=f"{summary['queued']} queued, {summary['skipped']} skipped, "
+        f"{summary['failed']} failed",
+    )
+    return summary
+
+
+_progress_callback: contextvars.ContextVar[ProgressCallback | None] = contextvars.ContextVar(
+    "factcheck_progress", default=None
+)
+
+
+def batch_summary(results: list[VerifyOutcome]) -> dict[str, Any]:
+    return {
+        "total": len(results),
+        "queued": sum(o.status == "queued" for o in results),
+        "skipped": sum(o.status == "skipped" for o in results),
+        "failed": sum(o.status == "failed" for o in results),
+        "failures": [
+            {"claim_id": o.claim_id, "error": o.error}
+            for o in sorted(results, key=lambda o: o.claim_id)
+            if o.status == "failed"
+        ],
+        "skipped_reasons": [
+            {"claim_id": o.claim_id, "reason": o.error}
+            for o in sorted(results, key=lambda o: o.claim_id)
+            if o.status == "skipped"
+        ],
+    }
+
+
+def run_batch_with_progress(
+    claim_ids: list[int],
+    config: VerifyConfig,
+    *,
+    on_result: ProgressCallback | None,
+    concurrency: int = 4,
+) -> dict[str, Any]:
+    """Run `verify-batch` in this process, calling ``on_result`` as each claim ends."""
+    token = _progress_callback.set(on_result)
+    try:
+        return asyncio.run(verify_batch(claim_ids, config, concurrency))
+    finally:
+        _progress_callback.reset(token)
