@@ -34,6 +34,7 @@ import json
 import logging
 import random
 import re
+import signal
 import sys
 import threading
 import time
@@ -556,6 +557,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=0, help="one port for every site (0: any free)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per response")
+    parser.add_argument("--jitter", type=float, default=0.0, help="up to this much more, seeded")
     parser.add_argument("--claims-out", type=Path, help="write the claims as JSONL here")
     parser.add_argument("--synthetic", type=int, default=0, help="serve N synthetic claims instead")
     parser.add_argument("--hosts", type=int, default=6, help="hosts of the synthetic corpus")
@@ -574,14 +576,21 @@ def describe(server: CorpusServer) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (e.g. from a benchmark harness) stops as Ctrl-C does
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     corpus = None
     if args.synthetic:
         from flows.synthetic import synthetic_corpus
 
         corpus = synthetic_corpus(args.synthetic, seed=args.seed, hosts=args.hosts)
-    server = CorpusServer(corpus, port=args.port, latency_s=args.latency)
+    server = CorpusServer(
+        corpus, port=args.port, latency_s=args.latency, jitter_s=args.jitter, seed=args.seed
+    )
     try:
         server.start()
     except CorpusServerError as exc:

@@ -279,6 +279,9 @@ def test_conditional_get_answers_304(server: CorpusServer, client: httpx.Client)
     assert again.status_code == 304 and again.content == b""
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
     assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+    head = client.head(url)
+    assert head.headers["etag"] == etag and head.content == b""
+    assert int(head.headers["content-length"]) == len(first.content)
     feed = server.url("ledger", "/feed/atom")
     tag = client.get(feed).headers["etag"]
     assert client.get(feed, headers={"If-None-Match": tag}).status_code == 304
@@ -403,6 +406,12 @@ def test_synthetic_corpus_is_deterministic_for_a_seed() -> None:
         assert entries == list(site_b.pages.entries())
         for entry in entries[:10]:
             assert site_a.pages.get(entry.path) == site_b.pages.get(entry.path)
+    big = synthetic_corpus(2_000, seed=5)
+    last = big.claims[-1]["url"].removeprefix("corpus://")
+    site, _, path = last.partition("/")
+    page = big.site(site).pages.get("/" + path)
+    assert page is not None and "1999" in page.entry.path
+    assert big.site(site).pages.get("/" + path.replace("-c1999-", "-c2000-")) is None
 
 
 def test_synthetic_claims_span_hosts_and_their_pages_answer(client: httpx.Client) -> None:
