@@ -31,6 +31,7 @@ MATCH_MIN_WORDS = 2  # ... and at least this many (unless the query has fewer)
 SITEMAP_MAX_DEPTH = 2
 SITEMAP_MAX_CHILDREN = 20
 SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's own per-file limit
+SITEMAP_MAX_ENTRIES = 100_000  # in all files together: matching costs ~20-50 us an entry
 
 # local archives
 LOCALDIR_MAX_FILES = 5_000

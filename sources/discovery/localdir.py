@@ -35,7 +35,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from sources.decode import decode_html
 from sources.discovery.base import Adapter, AdapterMisconfigured, Candidate, DiscoveryRequest
 from sources.discovery.config import LOCALDIR_MAX_FILES, LOCALDIR_TEXT_CHARS
-from sources.discovery.match import Match, best_match, ranked
+from sources.discovery.match import Match, QueryMatcher, ranked
 from sources.results import Fetcher, FetchResult
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,11 @@ class LocalDirAdapter(Adapter):
         return await asyncio.to_thread(self._match, root, request)
 
     def _match(self, root: Path, request: DiscoveryRequest) -> list[Candidate]:
+        matcher = QueryMatcher(request.queries)
         pages: list[LocalPage] = []
         matches: list[tuple[Match, int]] = []
         for page in iter_pages(root, max_bytes=self.settings.max_body_bytes):
-            found = best_match(request.queries, f"{page.title or ''} {page.text}")
+            found = matcher.best(f"{page.title or ''} {page.text}")
             if found is not None:
                 matches.append((found, len(pages)))
                 pages.append(page)

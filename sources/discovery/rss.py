@@ -12,7 +12,7 @@ from typing import Any
 
 from sources.discovery.base import Adapter, BadAnswer, Candidate, DiscoveryRequest
 from sources.discovery.config import ACCEPT_XML
-from sources.discovery.match import Match, best_match, ranked
+from sources.discovery.match import Match, QueryMatcher, ranked
 from sources.results import Fetcher
 
 _TAG = re.compile(r"<[^>]+>")
@@ -24,9 +24,10 @@ class RssAdapter(Adapter):
     async def discover(self, request: DiscoveryRequest, fetcher: Fetcher) -> list[Candidate]:
         result = await self.get(fetcher, self.base_url, accept=ACCEPT_XML, what="the feed")
         entries = parse_feed(self.kind, result.body, base_url=result.final_url or self.base_url)
+        matcher = QueryMatcher(request.queries)
         matches: list[tuple[Match, int]] = []
         for position, entry in enumerate(entries):
-            found = best_match(request.queries, f"{entry['title']} {entry['summary']}")
+            found = matcher.best(f"{entry['title']} {entry['summary']}")
             if found is not None:
                 matches.append((found, position))
         return [

@@ -4,13 +4,14 @@ Entries are matched against the queries by their words: the ``news:title`` of a 
 sitemap when there is one, and always the words of the URL path (news URLs carry their
 headline as a slug). Sitemap indexes are followed breadth-first, newest child first, at most
 SITEMAP_MAX_DEPTH deep and SITEMAP_MAX_CHILDREN files in all; each file is read up to
-SITEMAP_MAX_URLS entries. XML is parsed with lxml without entity expansion, DTD loading or
-network access, so a hostile sitemap cannot expand entities or reach another host;
-gzip-compressed sitemaps are inflated up to the decompression cap.
+SITEMAP_MAX_URLS entries, and SITEMAP_MAX_ENTRIES in all. XML is parsed with lxml without
+entity expansion, DTD loading or network access, so a hostile sitemap cannot expand entities
+or reach another host; gzip-compressed sitemaps are inflated up to the decompression cap.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ from sources.discovery.config import (
     ACCEPT_XML,
     SITEMAP_MAX_CHILDREN,
     SITEMAP_MAX_DEPTH,
+    SITEMAP_MAX_ENTRIES,
     SITEMAP_MAX_URLS,
 )
-from sources.discovery.match import Match, best_match, ranked
+from sources.discovery.match import Match, QueryMatcher, ranked
 from sources.results import Fetcher
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,21 @@ class ParsedSitemap:
 
 class SitemapAdapter(Adapter):
     kind = "sitemap"
+    max_depth = SITEMAP_MAX_DEPTH
+    max_children = SITEMAP_MAX_CHILDREN
+    max_entries = SITEMAP_MAX_ENTRIES
 
     async def discover(self, request: DiscoveryRequest, fetcher: Fetcher) -> list[Candidate]:
         entries = await self._collect(fetcher)
+        # parsing and matching 100,000 entries takes seconds: off the event loop, so the
+        # other adapters' requests and time budgets keep running meanwhile
+        return await asyncio.to_thread(self._match, entries, request)
+
+    def _match(self, entries: list[SitemapEntry], request: DiscoveryRequest) -> list[Candidate]:
+        matcher = QueryMatcher(request.queries)
         matches: list[tuple[Match, int]] = []
         for position, entry in enumerate(entries):
-            found = best_match(request.queries, f"{entry.title or ''} {url_words(entry.loc)}")
+            found = matcher.best(f"{entry.title or ''} {url_words(entry.loc)}")
             if found is not None:
                 matches.append((found, position))
         return [
@@ -83,7 +94,7 @@ class SitemapAdapter(Adapter):
         queue: list[tuple[str, int]] = [(self.base_url, 0)]
         entries: list[SitemapEntry] = []
         files = 0
-        while queue and files <= SITEMAP_MAX_CHILDREN:
+        while queue and files <= self.max_children and len(entries) < self.max_entries:
             url, depth = queue.pop(0)
             files += 1
             try:
@@ -93,8 +104,8 @@ class SitemapAdapter(Adapter):
                     raise
                 log.warning("sitemap %s skipped: %s", url, exc)
                 continue
-            entries.extend(parsed.entries)
-            if depth < SITEMAP_MAX_DEPTH:
+            entries.extend(parsed.entries[: self.max_entries - len(entries)])
+            if depth < self.max_depth:
                 newest = sorted(parsed.children, key=lambda c: c.lastmod or "", reverse=True)
                 queue.extend((child.loc, depth + 1) for child in newest)
         return entries
@@ -107,7 +118,7 @@ class SitemapAdapter(Adapter):
             reason = result.error or f"HTTP status {result.status}"
             raise SourceUnreachable(self.kind, f"the sitemap could not be fetched: {reason}")
         body = inflate(self.kind, result.body, self.settings.max_decompressed_bytes)
-        return parse_sitemap(self.kind, body)
+        return await asyncio.to_thread(parse_sitemap, self.kind, body)
 
 
 def inflate(adapter: str, body: bytes, limit: int) -> bytes:
@@ -137,7 +148,7 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_sitemap(adapter: str, body: bytes) -> ParsedSitemap:
+def parse_sitemap(adapter: str, body: bytes, *, max_urls: int = SITEMAP_MAX_URLS) -> ParsedSitemap:
     """A ``<urlset>`` (entries) or a ``<sitemapindex>`` (children). Pure."""
     try:
         root = etree.fromstring(body, _parser())
@@ -153,7 +164,7 @@ def parse_sitemap(adapter: str, body: bytes) -> ParsedSitemap:
         entry = _entry(element)
         if entry is not None:
             items.append(entry)
-        if len(items) >= SITEMAP_MAX_URLS:
+        if len(items) >= max_urls:
             break
     if kind == "sitemapindex":
         return ParsedSitemap(children=tuple(items))

@@ -9,6 +9,7 @@ marker) matches a headline that says "북한은" or "북한". Pure and determini
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from evidence.text import STOPWORDS, fold, stem
 
@@ -56,6 +57,10 @@ _SLUG_JOINERS = re.compile(r"[-_/+]")
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|\w+(?:[-'’]\w+)*", re.UNICODE)
 
 
+_WORD_CACHE = 65_536  # distinct words remembered; sitemap slugs repeat their vocabulary
+
+
+@lru_cache(maxsize=_WORD_CACHE)
 def is_stopword(word: str) -> bool:
     folded = fold(word)
     return folded in STOPWORDS or folded in FOREIGN_STOPWORDS
@@ -81,6 +86,7 @@ def strip_particle(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=_WORD_CACHE)
 def match_key(word: str) -> str:
     """The form two words must share to count as the same word when matching."""
     # particles first: fold() decomposes Hangul syllables into jamo

@@ -89,7 +89,7 @@ def test_gzip_sitemap_is_inflated(api, settings, run_adapter):
     assert [c.url for c in out.candidates] == ["https://daily.example/north-korea-talks-offer"]
 
 
-def test_recursion_is_bounded_in_depth_and_count(api, settings, run_adapter, monkeypatch):
+def test_recursion_is_bounded_in_depth_and_count(api, settings, run_adapter):
     # every index points at itself and two more indexes: without bounds this never ends
     def loop(_query):
         return Answer(
@@ -145,11 +145,9 @@ def test_inflate_refuses_a_gzip_bomb():
     assert inflate("sitemap", b"<urlset/>", 10) == b"<urlset/>"
 
 
-def test_entries_per_file_are_capped(monkeypatch):
-    monkeypatch.setattr("sources.discovery.sitemap.SITEMAP_MAX_URLS", 3)
-    parsed = parse_sitemap(
-        "sitemap", urlset(*(f"https://x.example/{i}" for i in range(10))).encode()
-    )
+def test_entries_per_file_are_capped():
+    many = urlset(*(f"https://x.example/{i}" for i in range(10))).encode()
+    parsed = parse_sitemap("sitemap", many, max_urls=3)
     assert len(parsed.entries) == 3
 
 
@@ -177,3 +175,20 @@ def test_url_words_reads_the_slug():
     assert url_words("https://x.example/2018/03/north-korea_offers-talks.html?id=1") == (
         "2018 03 north korea offers talks"
     )
+
+
+class FourEntries(SitemapAdapter):
+    max_entries = 4
+
+
+def test_entries_in_all_files_are_capped(api, settings, run_adapter):
+    top = api.route(
+        "/sitemap.xml",
+        index((api.url("/a.xml"), "2018-03-07"), (api.url("/b.xml"), "2018-03-06")),
+        content_type=XML,
+    )
+    slugs = [f"https://d.example/north-korea-talks-{i}" for i in range(3)]
+    api.route("/a.xml", urlset(*slugs), content_type=XML)
+    api.route("/b.xml", urlset(*(s + "-b" for s in slugs)), content_type=XML)
+    out = run_adapter(FourEntries(top, settings=settings), request_for("North Korea talks"))
+    assert [c.url for c in out.candidates] == [*slugs, slugs[0] + "-b"]
