@@ -190,6 +190,28 @@ class _Hop:
 
 
 @dataclass
+class _Request:
+    """One hop, checked: the URL, and the address the connection must go to."""
+
+    url: str
+    target: httpx.URL
+    host: str
+    port: int
+    ip: str
+    headers: dict[str, str] = field(default_factory=dict)
+    archive: bool = True
+    body_cap: int | None = None  # robots.txt: its own cap, and a longer body is cut, not refused
+
+    @property
+    def key(self) -> str:
+        return _loop_key(self.target)
+
+
+def _loop_key(target: httpx.URL) -> str:
+    return str(target.copy_with(fragment=None))
+
+
+@dataclass
 class _Trace:
     """What one URL's fetch went through, for the result whether it succeeds or not."""
 
@@ -429,46 +451,56 @@ class AsyncFetcher:
         archive: bool,
         conditional: dict[str, str],
         use_robots: bool,
-        max_body: int | None = None,
+        body_cap: int | None = None,
     ) -> _Hop:
-        """Follow redirects by hand: every hop is checked, robots-checked and archived."""
+        """Follow redirects by hand: every hop is checked, robots-checked and archived.
+
+        With ``body_cap`` (robots.txt) a body over the cap is cut there and used, not refused.
+        """
         seen: set[str] = set()
         current = trace.url
         for hop_number in range(self.settings.max_redirects + 1):
             trace.current, trace.last = current, None
-            target = self._target(current)
-            seen.add(str(target.copy_with(fragment=None)))
-            port = target.port or (443 if target.scheme == "https" else 80)
-            host = target.raw_host.decode("ascii").lower()
-            ip = await resolve_checked(host, port, self._allowlist, url=current)
-            if use_robots:
-                policy = await self._robots.check(current)
-                if (delay := policy.crawl_delay(self._robots.agent)) is not None:
-                    self._politeness.set_delay(host, delay)
-            headers = {"Accept": accept or DEFAULT_ACCEPT, **conditional}
-            hop = await self._with_retries(
-                trace, current, target, host, port, ip, headers, archive, max_body
-            )
-            trace.last = hop
-            if hop.error is not None and not (max_body and hop.error.error_kind == "too_large"):
+            request = await self._prepare(current, use_robots=use_robots)
+            request.headers = {"Accept": accept or DEFAULT_ACCEPT, **conditional}
+            request.archive, request.body_cap = archive, body_cap
+            seen.add(request.key)
+            hop = trace.last = await self._with_retries(trace, request)
+            if hop.error is not None and not (body_cap and hop.error.error_kind == "too_large"):
                 raise hop.error
-            location = hop.headers.get("location")
-            if hop.status not in REDIRECT_STATUSES or not location:
+            following = self._redirect(trace, hop, hop_number, seen)
+            if following is None:
                 return hop
-            following = urljoin(current, location.strip())
-            trace.redirects.append(current)
-            if hop_number == self.settings.max_redirects:
-                raise FetchError(
-                    trace.url,
-                    "too_many_redirects",
-                    f"{trace.url} redirected more than {self.settings.max_redirects} times.",
-                )
-            if str(self._target(following).copy_with(fragment=None)) in seen:
-                raise FetchError(
-                    trace.url, "redirect_loop", f"{trace.url} redirects in a loop via {following}."
-                )
             current = following
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _redirect(self, trace: _Trace, hop: _Hop, hop_number: int, seen: set[str]) -> str | None:
+        """Where a redirect leads, None when ``hop`` is not one; raises on loops and limits."""
+        location = hop.headers.get("location")
+        if hop.status not in REDIRECT_STATUSES or not location:
+            return None
+        following: str = urljoin(hop.url, str(location).strip())
+        trace.redirects.append(hop.url)
+        limit = self.settings.max_redirects
+        if hop_number == limit:
+            message = f"{trace.url} redirected more than {limit} times."
+            raise FetchError(trace.url, "too_many_redirects", message)
+        if _loop_key(self._target(following)) in seen:
+            message = f"{trace.url} redirects in a loop via {following}."
+            raise FetchError(trace.url, "redirect_loop", message)
+        return following
+
+    async def _prepare(self, url: str, *, use_robots: bool) -> _Request:
+        """Check one hop's URL, address and robots.txt; what to send, and where."""
+        target = self._target(url)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        host = target.raw_host.decode("ascii").lower()
+        ip = await resolve_checked(host, port, self._allowlist, url=url)
+        if use_robots:
+            policy = await self._robots.check(url)
+            if (delay := policy.crawl_delay(self._robots.agent)) is not None:
+                self._politeness.set_delay(host, delay)
+        return _Request(url, target, host, port, ip)
 
     @staticmethod
     def _target(url: str) -> httpx.URL:
@@ -480,97 +512,72 @@ class AsyncFetcher:
             raise FetchError(url, "invalid_url", f"{url} carries credentials; it is not fetched.")
         return target
 
-    async def _with_retries(
-        self,
-        trace: _Trace,
-        url: str,
-        target: httpx.URL,
-        host: str,
-        port: int,
-        ip: str,
-        headers: dict[str, str],
-        archive: bool,
-        max_body: int | None,
-    ) -> _Hop:
+    async def _with_retries(self, trace: _Trace, request: _Request) -> _Hop:
+        """Send ``request``, again after a wait while the outcome is retryable and time allows."""
         attempt = 0
         while True:
             hop: _Hop | None = None
             try:
-                hop = await self._exchange(url, target, host, port, ip, headers, archive, max_body)
-                failure: FetchError | None = hop.error
+                hop = await self._exchange(request)
+                failure = hop.error
             except FetchError as exc:
                 failure = exc
-            kind = failure.error_kind if failure else None
             status = hop.status if hop else None
-            if not is_retryable(status, kind):
-                if hop is None:
-                    assert failure is not None
-                    raise failure
-                return hop
-            retry_after = parse_retry_after(hop.headers.get("retry-after")) if hop else None
-            delay = retry_delay(
-                attempt,
-                max_retries=self.settings.max_retries,
-                retry_after=retry_after,
-                cap_s=self.settings.retry_after_cap_s,
-                remaining_s=trace.remaining(),
-                rng=self._rng,
-            )
+            delay: float | None = None
+            if is_retryable(status, failure.error_kind if failure else None):
+                delay = retry_delay(
+                    attempt,
+                    max_retries=self.settings.max_retries,
+                    retry_after=parse_retry_after(hop.headers.get("retry-after")) if hop else None,
+                    cap_s=self.settings.retry_after_cap_s,
+                    remaining_s=trace.remaining(),
+                    rng=self._rng,
+                )
             if delay is None:
-                if hop is None:
-                    assert failure is not None
-                    raise failure
-                return hop
-            log.info("retrying %s in %.2f s (%s)", url, delay, kind or status)
+                if hop is not None:
+                    return hop
+                assert failure is not None
+                raise failure
+            log.info("retrying %s in %.2f s (%s)", request.url, delay, failure or status)
             await asyncio.sleep(delay)
             attempt += 1
 
-    async def _exchange(
-        self,
-        url: str,
-        target: httpx.URL,
-        host: str,
-        port: int,
-        ip: str,
-        headers: dict[str, str],
-        archive: bool,
-        max_body: int | None,
-    ) -> _Hop:
+    async def _exchange(self, req: _Request) -> _Hop:
         """One request to the checked address, the body read under the caps, archived."""
-        request = self._client.build_request("GET", target, headers=headers)
-        async with self._politeness.slot(host):
-            with pinned(host, port, ip), _httpx_boundary(url):
+        request = self._client.build_request("GET", req.target, headers=req.headers)
+        async with self._politeness.slot(req.host):
+            with pinned(req.host, req.port, req.ip), _httpx_boundary(req.url):
                 response = await self._client.send(request, stream=True)
                 try:
-                    body = await self._read_body(url, response, max_body)
+                    body = await self._read_body(req.url, response, req.body_cap)
                 finally:
                     await response.aclose()
         hop = _Hop(
-            url,
+            req.url,
             response.status_code,
             response.reason_phrase,
             response.headers,
             body.body,
             error=body.error,
         )
-        if archive:
+        if req.archive:
             exchange = Exchange(
-                url=url,
+                url=req.url,
                 request_headers=_raw_headers(request.headers),
                 status=response.status_code,
                 reason=response.reason_phrase,
                 response_headers=_raw_headers(response.headers),
                 payload=body.raw,
                 http_version=response.http_version,
-                ip_address=ip,
+                ip_address=req.ip,
                 truncated=body.truncated,
             )
             hop.archived = await asyncio.to_thread(self.archive.write, exchange)
         return hop
 
-    async def _read_body(self, url: str, response: httpx.Response, max_body: int | None) -> _Body:
+    async def _read_body(self, url: str, response: httpx.Response, cap: int | None) -> _Body:
         """Stream the raw body under both caps; a cap or a broken stream ends it early."""
-        cap = max_body or self.settings.max_body_bytes
+        cap = cap or self.settings.max_body_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             error = FetchError(
@@ -611,7 +618,7 @@ class AsyncFetcher:
                     archive=True,
                     conditional={},
                     use_robots=False,
-                    max_body=ROBOTS_MAX_BYTES,
+                    body_cap=ROBOTS_MAX_BYTES,
                 )
         except FetchError as exc:
             return RobotsAnswer(None, detail=str(exc))

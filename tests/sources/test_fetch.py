@@ -102,20 +102,18 @@ def test_requests_to_one_host_are_spaced_while_hosts_run_in_parallel(
     servers: Servers, make_settings: SettingsMaker
 ) -> None:
     tag = _token()
-    delay = 0.3
+    delay = 0.4
     urls = [servers.url(n, f"/page/{tag}-{n}-{i}") for n in (2, 3) for i in range(2)]
-    started = time.monotonic()
     results = fetch_all(make_settings(per_host_delay_s=delay), *urls)
-    elapsed = time.monotonic() - started
     assert all(r.ok for r in results), [r.error for r in results]
     hits = servers.tracker.hits_for(tag)
     by_host = {n: sorted(h.at for h in hits if h.address == f"127.0.0.{n}") for n in (2, 3)}
     for times in by_host.values():
         assert len(times) == 2
         assert times[1] - times[0] >= delay - 0.01
-    # the two hosts were served side by side, not one after the other
-    assert abs(by_host[2][0] - by_host[3][0]) < delay / 2
-    assert elapsed < 4 * delay + 0.5
+    # side by side: one delay spans all four; one queue for both hosts would need three
+    every = sorted(h.at for h in hits)
+    assert every[-1] - every[0] < 2 * delay
 
 
 def test_the_global_concurrency_limit_holds(servers: Servers, make_settings: SettingsMaker) -> None:
@@ -145,7 +143,7 @@ def test_a_slow_drip_cannot_stretch_the_deadline(
     settings = make_settings(fetch_deadline_s=1.0, read_timeout_s=3.0)
     result, elapsed = _one(settings, servers.url(2, "/drip?interval=0.1"))
     assert result.error_kind == "timeout" and not result.ok
-    assert 1.0 <= elapsed < 1.5
+    assert 1.0 <= elapsed < 2.5  # the drip would go on for 20 s
 
 
 def test_an_endless_body_stops_at_the_cap_in_bounded_memory(
@@ -268,7 +266,7 @@ def test_a_retry_that_would_pass_the_deadline_is_not_attempted(
     url = servers.url(2, f"/flaky/{tag}?fail=1&code=503&retry_after=3")
     result, elapsed = _one(make_settings(fetch_deadline_s=2.0), url)
     assert result.status == 503 and result.error_kind == "http_status"
-    assert elapsed < 1.0
+    assert elapsed < 1.5  # waiting 3 s would pass the 2 s deadline
 
 
 def test_connection_refused_is_a_connect_error(
