@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,11 +52,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from evidence import audit
+from evidence import audit, claims
 from evidence.errors import BadInput, NotFound
 from evidence.models import (
     AuditEvent,
-    Claim,
     ClaimPublic,
     Document,
     Evidence,
@@ -175,7 +175,7 @@ def _cited(payload: dict[str, Any], cited: dict[str, dict[int, int]]) -> list[tu
 def claim_timeline(session: Session, claim_id: int) -> list[TimelineEntry]:
     """Who did what, when, citing which fetch of which page: the claim's events and the
     events of the fetches behind it, in sequence order."""
-    session.get(Claim, claim_id) or _raise_not_found(claim_id)
+    claims.get_claim(session, claim_id)  # NotFound for an unknown claim
     events = audit.claim_events(session, claim_id)
     cited = _evidence_fetches(session, claim_id)
     fetch_ids = set(cited["evidence"].values())
@@ -195,10 +195,6 @@ def claim_timeline(session: Session, claim_id: int) -> list[TimelineEntry]:
 
 def _is_fetch(ev: AuditEvent) -> bool:
     return ev.subject.startswith("fetch:") and ev.subject[6:].isdigit()
-
-
-def _raise_not_found(claim_id: int) -> Claim:
-    raise NotFound("claim", claim_id)
 
 
 # -- exporting ------------------------------------------------------------------------------
@@ -336,6 +332,51 @@ def _chain_head(session: Session) -> dict[str, Any] | None:
     return {"seq": last.seq, "hash": last.hash} if last else None
 
 
+@dataclass(frozen=True)
+class _Gathered:
+    """Everything a bundle holds that comes from the database, read in one session."""
+
+    claim: dict[str, Any]
+    events: list[AuditEvent]
+    rows: dict[str, list[Any]]
+    verdicts: list[dict[str, Any]]
+    claimreview: dict[str, Any] | None
+    head: dict[str, Any] | None
+
+
+def _gather(engine: Engine, claim_id: int) -> _Gathered:
+    with Session(engine) as session:
+        claim = claims.get_claim(session, claim_id)
+        verdicts = session.exec(
+            select(Verdict).where(Verdict.claim_id == claim_id).order_by(col(Verdict.id))
+        ).all()
+        return _Gathered(
+            claim=ClaimPublic.model_validate(claim).model_dump(mode="json"),
+            events=[entry.event for entry in claim_timeline(session, claim_id)],
+            rows=_cited_rows(session, claim_id),
+            verdicts=[_row(v) for v in verdicts],
+            claimreview=_claimreview(session, claim_id),
+            head=_chain_head(session),
+        )
+
+
+def _write_manifest(out: Path, claim_id: int, actor: str, chain: dict[str, Any]) -> list[str]:
+    files = sorted(p.name for p in out.iterdir() if p.is_file())
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "claim_id": claim_id,
+        "created_at": audit.hashed_time(utcnow()),
+        "created_by": actor,
+        "chain": chain,
+        "files": {
+            name: {"sha256": file_sha256(out / name), "bytes": (out / name).stat().st_size}
+            for name in files
+        },
+    }
+    _write_json(out / MANIFEST, manifest)
+    return [*files, MANIFEST]
+
+
 def export_bundle(
     engine: Engine,
     claim_id: int,
@@ -345,51 +386,33 @@ def export_bundle(
     actor: str,
     segment: bool = True,
 ) -> ExportResult:
-    """Write the evidence bundle of ``claim_id`` into ``out`` (created; must be empty)."""
+    """Write the evidence bundle of ``claim_id`` into ``out`` (created; must be empty).
+    A failed export removes what it wrote, so no half bundle is left to be trusted."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BundleError(f"The bundle directory {out} is not empty.")
-    with Session(engine) as session:
-        claim = session.get(Claim, claim_id) or _raise_not_found(claim_id)
-        timeline = claim_timeline(session, claim_id)
-        rows = _cited_rows(session, claim_id)
-        verdicts = session.exec(
-            select(Verdict).where(Verdict.claim_id == claim_id).order_by(col(Verdict.id))
-        ).all()
-        claimreview = _claimreview(session, claim_id)
-        head = _chain_head(session)
-        claim_json = ClaimPublic.model_validate(claim).model_dump(mode="json")
+    data = _gather(engine, claim_id)
     out.mkdir(parents=True, exist_ok=True)
-    placed = _copy_records(rows["fetches"], warc_dir, out / WARC_FILE)
-    _write_json(out / CLAIM_FILE, claim_json)
-    _write_json(out / EVIDENCE_FILE, _evidence_document(rows, placed))
-    _write_json(out / VERDICTS_FILE, [_row(v) for v in verdicts])
-    events = [entry.event for entry in timeline]
-    _write_json(
-        out / EVENTS_FILE, {"claim_id": claim_id, "events": [event_json(e) for e in events]}
-    )
-    segment_range = None
-    if segment and events:
-        first, last = events[0].seq, events[-1].seq
-        _write_segment(engine, first, last, out / SEGMENT_FILE)
-        segment_range = {"first_seq": first, "last_seq": last}
-    if claimreview is not None:
-        _write_json(out / CLAIMREVIEW_FILE, claimreview)
-    files = sorted(p.name for p in out.iterdir() if p.is_file())
-    manifest = {
-        "format": BUNDLE_FORMAT,
-        "claim_id": claim_id,
-        "created_at": audit.hashed_time(utcnow()),
-        "created_by": actor,
-        "chain": {"head_at_export": head, "segment": segment_range},
-        "files": {
-            name: {"sha256": file_sha256(out / name), "bytes": (out / name).stat().st_size}
-            for name in files
-        },
-    }
-    _write_json(out / MANIFEST, manifest)
-    return ExportResult(
-        out, [*files, MANIFEST], file_sha256(out / MANIFEST), len(events), len(placed)
-    )
+    try:
+        placed = _copy_records(data.rows["fetches"], warc_dir, out / WARC_FILE)
+        _write_json(out / CLAIM_FILE, data.claim)
+        _write_json(out / EVIDENCE_FILE, _evidence_document(data.rows, placed))
+        _write_json(out / VERDICTS_FILE, data.verdicts)
+        trail = [event_json(e) for e in data.events]
+        _write_json(out / EVENTS_FILE, {"claim_id": claim_id, "events": trail})
+        segment_range = None
+        if segment and data.events:
+            first, last = data.events[0].seq, data.events[-1].seq
+            _write_segment(engine, first, last, out / SEGMENT_FILE)
+            segment_range = {"first_seq": first, "last_seq": last}
+        if data.claimreview is not None:
+            _write_json(out / CLAIMREVIEW_FILE, data.claimreview)
+        chain = {"head_at_export": data.head, "segment": segment_range}
+        files = _write_manifest(out, claim_id, actor, chain)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    digest = file_sha256(out / MANIFEST)
+    return ExportResult(out, files, digest, len(data.events), len(placed))
 
 
 # -- checking -------------------------------------------------------------------------------

@@ -268,3 +268,11 @@ def test_gzip_members_concatenate(bundle: Path) -> None:  # type: ignore[no-unty
     # every copied record is a whole gzip member, so the file is one valid .warc.gz
     text = gzip.decompress((bundle / "pages.warc.gz").read_bytes())
     assert text.count(b"WARC-Type: response") == 2
+
+
+def test_export_with_archive_gone_leaves_nothing(db, cli, trail, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(db.data_dir / "warc")
+    out = tmp_path / "half"
+    r = cli("audit", "export", str(trail.claim_id), "--out", str(out))
+    assert r.code == 1 and "is gone" in r.err
+    assert not out.exists()
