@@ -241,7 +241,15 @@ def schedule(
     from flows.deploy import serve_nightly
 
     open_db()
-    serve_nightly(start_server=start_server)
+    serve_nightly(start_server_if_needed=start_server)
+
+
+def deploy(pool: Annotated[str, typer.Option(help="the process work pool")] = "factcheck") -> None:
+    """Register verify-claim, verify-batch and nightly-reverify with a work pool."""
+    from flows.deploy import deploy_to_pool
+
+    for name in deploy_to_pool(pool):
+        console.print(f"Deployed {name} to work pool {pool}.")
 
 
 def register(app: typer.Typer) -> None:
@@ -249,3 +257,4 @@ def register(app: typer.Typer) -> None:
     app.command("verify-batch")(verify_batch)
     app.command("reverify")(reverify_now)
     app.command("schedule")(schedule)
+    app.command("deploy")(deploy)

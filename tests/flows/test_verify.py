@@ -1,0 +1,133 @@
+"""The verify flow end to end: the live demo corpus, the Prefect harness, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+import pytest
+from sqlmodel import Session, col, func, select
+
+from evidence import audit, claims
+from evidence.models import Candidate, Claim, Evidence, Fetch, Passage, ReviewTask, Run
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+
+def _add(db, text: str, **kw) -> int:  # type: ignore[no-untyped-def]
+    with Session(db.engine, expire_on_commit=False) as s:
+        claim = claims.add_claim(s, claims.make_create(text=text, **kw), actor="test").claim
+        s.commit()
+        assert claim.id is not None
+        return claim.id
+
+
+def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with Session(db.engine) as s:
+        return {m.__name__: int(s.exec(select(func.count()).select_from(m)).one())
+                for m in (Candidate, Fetch, Passage, Evidence, ReviewTask)}
+
+
+def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    first = corpus_env.claims()[0]
+    claim_id = _add(db, first["text"], url=first["url"], claimant=first["claimant"],
+                    claim_date=first["date"])
+    outcome = asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    assert outcome.status == "queued"
+    assert outcome.fetched >= 5
+    # the fact-check site's ClaimReview is surfaced first, with its rating
+    assert outcome.fact_checks and outcome.fact_checks[0]["rating"].lower() == "false"
+    with Session(db.engine) as s:
+        claim = s.get(Claim, claim_id)
+        assert claim is not None and claim.status == "queued"
+        task = s.exec(select(ReviewTask).where(ReviewTask.claim_id == claim_id)).one()
+        assert task.state == "queued"
+        evidence = claims.claim_evidence(s, claim_id)
+        run = s.exec(select(Run).where(Run.claim_id == claim_id)).one()
+    assert run.status == "done" and run.queries
+    # a "first ever" claim gets a timeline and an auditable search window
+    assert run.search_window["superlative"] is True
+    assert run.search_window["timeline"][0]["date"] < "2018-03-01"
+    sites = Counter(e["site"] for e in evidence)
+    assert len(sites) >= 3 and max(sites.values()) <= 2
+    assert all(e["matched_terms"] for e in evidence)
+    # the private page robots.txt forbids is never fetched
+    assert corpus_env.total_hits() > 0
+    assert not any("/private/" in e["url"] for e in evidence)
+    # every step left audit events, and the chain holds
+    actions = {e.action for e in audit.iter_events(db.engine)}
+    assert {"run.started", "candidates.proposed", "fetch.recorded", "passages.extracted",
+            "evidence.selected", "task.queued", "run.finished"} <= actions
+    assert audit.verify_chain(audit.iter_events(db.engine)).ok
+
+
+def test_rerunning_a_claim_duplicates_nothing(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    second = corpus_env.claims()[1]
+    claim_id = _add(db, second["text"], url=second["url"])
+    asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    before = _counts(db)
+    skipped = asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    assert skipped.status == "skipped" and "already queued" in (skipped.error or "")
+    again = asyncio.run(verify_claim(claim_id, VerifyConfig(force=True)))
+    assert again.status == "queued"
+    after = _counts(db)
+    assert after == before
+    with Session(db.engine) as s:
+        urls = s.exec(select(Fetch.requested_url).where(Fetch.status_code == 200)).all()
+        assert len(urls) == len(set(urls))
+
+
+def test_a_failing_source_does_not_fail_the_claim(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    third = corpus_env.claims()[2]
+    claim_id = _add(db, third["text"])
+    dead = "rss=http://127.0.0.1:9/feed.xml"  # nothing listens on the discard port
+    outcome = asyncio.run(verify_claim(claim_id, VerifyConfig(sources=[dead])))
+    assert outcome.status == "queued"
+    assert outcome.evidence
+    with Session(db.engine) as s:
+        failed = [e for e in audit.events_for(s, f"claim:{claim_id}")
+                  if e.action == "discovery.adapter_failed"]
+    assert failed and failed[0].payload["source"] == dead
+
+
+def test_cli_verify_prints_top_evidence_as_json(db, prefect_api, corpus_env, cli) -> None:  # type: ignore[no-untyped-def]
+    claim = [c for c in corpus_env.claims() if c.get("url")][-1]
+    r = cli("verify", claim["text"], "--url", claim["url"], "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out.strip().splitlines()[-1])
+    assert out["status"] == "queued" and out["evidence"]
+    assert out["evidence"][0]["rank"] == 1 and out["evidence"][0]["url"].startswith("http://127.")
+
+
+def test_cli_verify_bad_source_is_refused_before_writing(db, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("verify", "Some claim about tariffs", "--source", "carrier-pigeon=http://x")
+    assert r.code == 2 and "Unknown source kind" in r.err
+    with Session(db.engine) as s:
+        assert s.exec(select(func.count()).select_from(Claim)).one() == 0
+    r = cli("verify", "--claim-id", "99999")
+    assert r.code == 2 and "No claim with id 99999" in r.err
+
+
+def test_passages_of_a_claim_are_unique_per_fetch(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    claim = corpus_env.claims()[4]
+    claim_id = _add(db, claim["text"], url=claim.get("url"))
+    asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    with Session(db.engine) as s:
+        pairs = s.exec(select(Passage.fetch_id, Passage.ordinal)).all()
+        assert len(pairs) == len(set(pairs))
+        ranks = s.exec(select(Evidence.rank).where(Evidence.claim_id == claim_id,
+                                                   col(Evidence.active).is_(True))).all()
+    assert sorted(ranks) == list(range(min(ranks), min(ranks) + len(ranks)))
