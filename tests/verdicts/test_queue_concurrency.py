@@ -8,6 +8,7 @@ threads through the one write lock. Every take is checked against the audit log 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -33,7 +34,8 @@ def _seed(db: DB, reviewers: int) -> list[str]:
 
 
 def _drain(db: DB, names: list[str]) -> dict[str, list[int]]:
-    """Each worker takes a claim, 'decides' it by closing the task, and takes the next."""
+    """Each worker takes a claim, closes its task in a second transaction (as a decision
+    would), and takes the next; a lease found taken by someone else fails the worker."""
     taken: dict[str, list[int]] = {name: [] for name in names}
     errors: list[BaseException] = []
     start = threading.Barrier(len(names))
@@ -44,11 +46,15 @@ def _drain(db: DB, names: list[str]) -> dict[str, list[int]]:
             while True:
                 with session_scope(db.engine) as s:
                     task = queue.next_task(s, name)
-                    if task is None:
-                        return
-                    taken[name].append(task.claim_id)
-                    task.state, task.lease_holder, task.lease_expires_at = "done", None, None
-                    s.add(task)
+                if task is None:
+                    return
+                taken[name].append(task.claim_id)
+                time.sleep(0.002)  # "reviewing": lets the other workers take their turns
+                with session_scope(db.engine) as s:
+                    row = s.get(ReviewTask, task.id)
+                    assert row is not None and row.lease_holder == name
+                    row.state, row.lease_holder, row.lease_expires_at = "done", None, None
+                    s.add(row)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
