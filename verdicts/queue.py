@@ -51,6 +51,7 @@ OPEN_STATES = ("queued", "leased", "awaiting_second", "awaiting_approval", "disp
 """States of a task that still needs somebody; ``done`` is the only closed one."""
 MAX_PAGE = 500
 STATS_DAYS = 14
+SUBJECT_BATCH = 500  # audit subjects per IN (...) query
 MAX_TAKE_ATTEMPTS = 5  # candidates tried before giving up (each loss means a rival won it)
 
 T = ReviewTask
@@ -490,14 +491,30 @@ def _verdicts_per_day(session: Session, now: datetime) -> list[DayCount]:
     ]
 
 
+def _compared_payloads(session: Session) -> list[Any]:
+    """Payloads of ``review.compared`` events. The audit log has no index on the action, so
+    the claims are first narrowed to those with two or more verdicts (from the verdict
+    table), and their events read through the subject index."""
+    claim_ids = session.exec(
+        select(Verdict.claim_id).group_by(col(Verdict.claim_id)).having(func.count() >= 2)
+    ).all()
+    subjects = [f"claim:{claim_id}" for claim_id in claim_ids]
+    payloads: list[Any] = []
+    for start in range(0, len(subjects), SUBJECT_BATCH):
+        payloads += session.exec(
+            select(AuditEvent.payload).where(
+                col(AuditEvent.subject).in_(subjects[start : start + SUBJECT_BATCH]),
+                col(AuditEvent.action) == audit.ReviewsCompared.action,
+            )
+        ).all()
+    return payloads
+
+
 def _agreement(session: Session) -> list[ReviewerAgreement]:
-    """From the ``review.compared`` audit events that blind double reviews record."""
+    """Per reviewer, how often their blind double review matched the other reviewer's."""
     compared: Counter[str] = Counter()
     agreed: Counter[str] = Counter()
-    payloads = session.exec(
-        select(AuditEvent.payload).where(col(AuditEvent.action) == audit.ReviewsCompared.action)
-    ).all()
-    for payload in payloads:
+    for payload in _compared_payloads(session):
         for reviewer in payload.get("reviewers", []):
             compared[reviewer] += 1
             agreed[reviewer] += bool(payload.get("agreed"))
