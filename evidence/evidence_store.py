@@ -35,16 +35,17 @@ def record_evidence(
     for matched in selection.fact_checks:
         _upsert_fact_check(session, claim_id, matched, actor=actor)
     session.flush()
-    audit.record(
-        session,
-        audit.EvidenceSelected(
-            claim_id=claim_id,
-            evidence=[{"passage_id": r.passage_id, "score": r.score, "rank": r.rank} for r in rows],
-            run_id=run_id,
-            fact_checks=[m.fact_check.url for m in selection.fact_checks],
-        ),
-        actor=actor,
+    event = audit.EvidenceSelected.model_validate(
+        {
+            "claim_id": claim_id,
+            "evidence": [
+                {"passage_id": r.passage_id, "score": r.score, "rank": r.rank} for r in rows
+            ],
+            "run_id": run_id,
+            "fact_checks": [m.fact_check.url for m in selection.fact_checks],
+        }
     )
+    audit.record(session, event, actor=actor)
     return rows
 
 

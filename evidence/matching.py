@@ -34,7 +34,7 @@ YEAR_PENALTY = 0.7
 NEGATION_PENALTY = 0.55
 ANTONYM_PENALTY = 0.55
 ROLE_PENALTY = 0.55
-SWAP_PENALTY = 0.75
+SWAP_PENALTY = 0.6
 ENTITY_PENALTY = 0.8  # multiplier when entities named by one are absent from the other
 MAX_NEEDLES = 6  # distinctive words looked up with LIKE
 NEEDLE_PREFIX = 6  # a word's first letters: "offered"/"offers" share "offere"… "offer"
@@ -185,9 +185,9 @@ def _fuzzy_stem_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return (len(shared) + fuzzy) / union if union else 0.0
 
 
-def _one_edit(a: str, b: str) -> bool:
+def _one_edit(a: str, b: str, *, min_len: int = 4) -> bool:
     """Within one insertion, deletion, substitution or swap; only for words of 4+ letters."""
-    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1 or a.isdigit() or b.isdigit():
+    if min(len(a), len(b)) < min_len or abs(len(a) - len(b)) > 1 or a.isdigit() or b.isdigit():
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
@@ -234,8 +234,11 @@ def _one_word_swapped(a: _View, b: _View) -> bool:
     if tag != "replace" or i2 - i1 != 1 or j2 - j1 != 1:
         return False
     left, right = a.tokens[i1], b.tokens[j1]
-    same = terms(left) == terms(right) or _one_edit(ft.normal_stem(left), ft.normal_stem(right))
-    return not same and left not in tx.STOPWORDS and right not in tx.STOPWORDS
+    same = bool(terms(left)) and terms(left) == terms(right)
+    typo = _one_edit(ft.normal_stem(left), ft.normal_stem(right)) or _one_edit(
+        left, right, min_len=3
+    )
+    return not (same or typo) and not (left in tx.STOPWORDS and right in tx.STOPWORDS)
 
 
 def similarity(a: str, b: str) -> float:
@@ -293,12 +296,13 @@ def needles(text: str) -> list[str]:
     A prefix (not the whole word) still finds "offered" from "offers" and survives a typo
     near a word's end.
     """
-    words = [w for w in re.findall(r"\w+", text.casefold()) if w not in tx.STOPWORDS]
+    found = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+", text.casefold())
+    words = [w for w in found if w not in tx.STOPWORDS]
     picked: list[str] = []
-    for word in sorted(dict.fromkeys(words), key=lambda w: (-(w.isdigit() * 10 + len(w)), w)):
-        if len(word) < MIN_NEEDLE and not word.isdigit():
+    for word in sorted(dict.fromkeys(words), key=lambda w: (-(w[0].isdigit() * 10 + len(w)), w)):
+        if len(word) < MIN_NEEDLE and not word[0].isdigit():
             continue
-        needle = word if word.isdigit() else word[:NEEDLE_PREFIX]
+        needle = word if word[0].isdigit() else word[:NEEDLE_PREFIX]
         if needle not in picked:
             picked.append(needle)
         if len(picked) == MAX_NEEDLES:

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     evidence_top_k: int = Field(default=8, description="evidence passages kept per claim")
     max_per_site: int = Field(default=2, description="evidence slots one site may take")
     match_threshold: float = Field(
-        default=0.72, description="similarity above which a new claim is a near-duplicate"
+        default=0.65, description="similarity above which a new claim is a near-duplicate"
     )
 
     # review (verdicts/)
