@@ -63,7 +63,7 @@ NEGATIVE_TOKENS = frozenset(
     navbar nav navigation menu sidebar rail widget footer header masthead toolbar topbar
     infobox navbox reflist references reference editsection toc catlinks noprint printfooter
     hatnote byline author authors meta timestamp caption credit credits tags keywords
-    hidden skip modal popup overlay lightbox banner
+    hidden skip modal popup overlay lightbox banner copyright
     publicidad anuncio comparte compartir relacionadas relacionados cabecera lateral comentarios
     """.split()
 )

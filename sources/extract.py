@@ -115,9 +115,11 @@ def page_kind(page: str | bytes, text: str, content_type: str | None) -> str:
     sample = text[:SNIFF_CHARS]
     if sample and len(_CONTROL.findall(sample)) > MAX_NOISE_SHARE * len(sample):
         return "none"
+    if mime in TEXT_TYPES:  # as a browser does: declared plain text is shown as text
+        return "text"
     if mime in HTML_TYPES or _LOOKS_HTML.search(text[: SNIFF_CHARS * 4]):
         return "html"
-    if mime in TEXT_TYPES or not mime or mime.startswith("text/"):
+    if not mime or mime.startswith("text/"):
         return "text"
     return "none"
 

@@ -71,14 +71,15 @@ AUTHOR_META = (
 )
 SITE_META = ("og:site_name", "application-name", "al:android:app_name", "twitter:app:name:iphone")
 LANGUAGE_META = ("content-language", "language", "dc.language", "dcterms.language")
-BYLINE_SELECTORS = (
-    "[itemprop~=author]",
-    "[rel~=author]",
-    ".byline",
-    ".by-line",
-    ".article-byline",
-    ".author-name",
-    ".author",
+# Where a visible byline sits, best first: (attribute, token it must contain).
+BYLINE_MARKERS = (
+    ("itemprop", "author"),
+    ("rel", "author"),
+    ("class", "byline"),
+    ("class", "by-line"),
+    ("class", "article-byline"),
+    ("class", "author-name"),
+    ("class", "author"),
 )
 TIMEZONES = {
     name: hours * 3600
@@ -89,6 +90,8 @@ TIMEZONES = {
 }  # fmt: skip
 # Date parts a string leaves out come from here, never from today's date.
 _DATE_DEFAULT = datetime(2000, 1, 1)
+_OTHER_DATE_DEFAULT = datetime(2000, 2, 2)
+MAX_DATE_CHARS = 80
 _HAS_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)|^(1[89]|2[01])\d{6}")
 _YEAR_RANGE = range(1800, 2200)
 _BYLINE_PREFIX = re.compile(r"^\s*(?:by|por|par|von|di|door|written by|reporting by)\s*:?\s+", re.I)
@@ -274,18 +277,30 @@ def authors(
     return ()
 
 
+def _byline_elements(soup: BeautifulSoup) -> list[Tag]:
+    """Elements marked as bylines, best marker first, in one pass (CSS selectors would walk
+    a deeply nested page once per marker)."""
+    found: list[list[Tag]] = [[] for _ in BYLINE_MARKERS]
+    for element in soup.find_all(True):
+        for rank, (attr, token) in enumerate(BYLINE_MARKERS):
+            value = element.get(attr) if isinstance(element, Tag) else None
+            text = " ".join(value) if isinstance(value, list) else str(value or "")
+            tokens = text.lower().split()
+            if token in tokens:
+                found[rank].append(element)
+                break
+    return [element for bucket in found for element in bucket if not _in_comments(element)]
+
+
 def _byline_texts(soup: BeautifulSoup) -> list[str]:
-    for selector in BYLINE_SELECTORS:
-        for element in soup.select(selector):
-            if _in_comments(element):
-                continue
-            name = element.find(None, {"itemprop": "name"})
-            source = name if isinstance(name, Tag) else element
-            content = source.get("content")
-            if text := clean_text(content if isinstance(content, str) else None):
-                return [text]
-            if text := clean_text(source.get_text(" ")):
-                return [text]
+    for element in _byline_elements(soup):
+        name = element.find(None, {"itemprop": "name"})
+        source = name if isinstance(name, Tag) else element
+        content = source.get("content")
+        if text := clean_text(content if isinstance(content, str) else None):
+            return [text]
+        if text := clean_text(source.get_text(" ")):
+            return [text]
     return []
 
 
@@ -323,11 +338,13 @@ def _is_name(name: str, site: str | None) -> bool:
 def parse_date(value: str | None) -> datetime | None:
     """An aware UTC datetime from the many formats pages use, or None when in doubt."""
     text = clean_text(value)
-    if not text or len(text) > 80 or not _HAS_YEAR.search(text):
+    if not text or len(text) > MAX_DATE_CHARS:
         return None
     if text.isdigit() and len(text) in (10, 13):  # Unix seconds or milliseconds
         return _from_epoch(int(text[:10]))
-    parsed = _dateutil(text, fuzzy=False) or _dateutil(text, fuzzy=True)
+    if not _HAS_YEAR.search(text):
+        return None
+    parsed = _complete_date(text, fuzzy=False) or _complete_date(text, fuzzy=True)
     if parsed is None or parsed.year not in _YEAR_RANGE:
         return None
     if parsed.tzinfo is None:
@@ -335,12 +352,22 @@ def parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _dateutil(text: str, *, fuzzy: bool) -> datetime | None:
+def _complete_date(text: str, *, fuzzy: bool) -> datetime | None:
+    """The date only if ``text`` names its day and month: parsed against two different
+    defaults, a part the text leaves out shows up as a disagreement."""
+    first = _dateutil(text, _DATE_DEFAULT, fuzzy=fuzzy)
+    second = _dateutil(text, _OTHER_DATE_DEFAULT, fuzzy=fuzzy)
+    if first is None or second is None or (first.month, first.day) != (second.month, second.day):
+        return None
+    return first
+
+
+def _dateutil(text: str, default: datetime, *, fuzzy: bool) -> datetime | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown zone names: dateutil warns, we go naive
         try:
             parsed: datetime = dateparser.parse(
-                text, default=_DATE_DEFAULT, tzinfos=TIMEZONES, fuzzy=fuzzy
+                text, default=default, tzinfos=TIMEZONES, fuzzy=fuzzy
             )
             return parsed
         except (ValueError, OverflowError, TypeError):
