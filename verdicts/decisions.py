@@ -219,14 +219,63 @@ def decide(
     text = _clean_rationale(rationale)
     cited = _check_evidence(session, claim_id, evidence_ids, chosen)
     task = _task_or_refuse(session, claim_id)
+    first = _check_decidable(session, task, reviewer, expected_version, now)
+    policy = "blind-double" if task.state == "awaiting_second" else policy_for(task.queue)
+    next_state, verdict_state = _transition(policy, first, chosen.name)
+    moved = _move_decided(session, task, reviewer, next_state, now)
+    verdict = Verdict(
+        claim_id=claim_id,
+        task_id=task.id,
+        rating=chosen.name,
+        rationale=text,
+        reviewer=reviewer,
+        evidence_ids=cited,
+        state=verdict_state,
+    )
+    session.add(verdict)
+    session.flush()
+    # beyond the event's declared fields: who, under which policy, and the version it made
+    extra = {
+        "reviewer": reviewer,
+        "policy": policy,
+        "state": verdict_state,
+        "version": moved.version,
+    }
+    audit.record(
+        session,
+        audit.VerdictDecided(
+            claim_id=claim_id,
+            verdict_id=_id(verdict),
+            rating=chosen.name,
+            evidence_ids=cited,
+            **extra,
+        ),
+        actor=actor,
+    )
+    _after_decision(session, moved, verdict, first, actor=actor, now=now)
+    return verdict
+
+
+def _check_decidable(
+    session: Session, task: ReviewTask, reviewer: str, expected_version: int | None, now: datetime
+) -> Verdict | None:
+    """Refuse a stale, closed, foreign-leased or own-second decision; returns the first
+    blind draft when this is the second review."""
     _refuse_stale(task, expected_version)
     _refuse_state(task)
     first = _first_draft(session, task) if task.state == "awaiting_second" else None
     if first is not None and first.reviewer == reviewer:
-        raise Forbidden(f"You already reviewed claim {claim_id}; a second reviewer must decide it.")
+        raise Forbidden(
+            f"You already reviewed claim {task.claim_id}; a second reviewer must decide it."
+        )
     _refuse_foreign_lease(task, reviewer, now)
-    policy = "blind-double" if task.state == "awaiting_second" else policy_for(task.queue)
-    next_state, verdict_state = _transition(policy, first, chosen.name)
+    return first
+
+
+def _move_decided(
+    session: Session, task: ReviewTask, reviewer: str, next_state: str, now: datetime
+) -> ReviewTask:
+    """The one conditional UPDATE that makes a decision win or lose (version, state, lease)."""
     moved = queue.swap(
         session,
         _id(task),
@@ -243,38 +292,10 @@ def decide(
     )
     if moved is None:
         raise Conflict(
-            f"Claim {claim_id} was decided or taken by someone else a moment ago; "
+            f"Claim {task.claim_id} was decided or taken by someone else a moment ago; "
             "reload it and decide again."
         )
-    verdict = Verdict(
-        claim_id=claim_id,
-        task_id=task.id,
-        rating=chosen.name,
-        rationale=text,
-        reviewer=reviewer,
-        evidence_ids=cited,
-        state=verdict_state,
-    )
-    session.add(verdict)
-    session.flush()
-    audit.record(
-        session,
-        audit.VerdictDecided(
-            claim_id=claim_id,
-            verdict_id=_id(verdict),
-            rating=chosen.name,
-            evidence_ids=cited,
-            **{
-                "reviewer": reviewer,
-                "policy": policy,
-                "state": verdict_state,
-                "version": moved.version,
-            },
-        ),
-        actor=actor,
-    )
-    _after_decision(session, moved, verdict, first, actor=actor, now=now)
-    return verdict
+    return moved
 
 
 def _transition(policy: str, first: Verdict | None, rating: str) -> tuple[str, str]:
