@@ -95,6 +95,11 @@ def start_run(
 ) -> int:
     with session_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
+        # a run left "running" by a crashed process is over; this one takes its place
+        for stale in session.exec(select(Run).where(Run.claim_id == claim_id,
+                                                    Run.status == "running")).all():
+            stale.status, stale.error = "abandoned", "superseded by a later run"
+            session.add(stale)
         run = Run(claim_id=claim_id, kind=kind, flow_run_id=flow_run_id)
         session.add(run)
         session.flush()
