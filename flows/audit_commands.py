@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import Session
 
+from evidence.audit import TimelineEntry, claim_timeline
 from evidence.cli_support import cli_actor, console, err_console, open_db, print_json
 from evidence.settings import get_settings
-from flows.bundle import TimelineEntry, check_bundle, claim_timeline, export_bundle
+from flows.bundle import check_bundle, export_bundle
 
 _SHORT_HASH = 12
 

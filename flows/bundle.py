@@ -43,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -82,21 +82,7 @@ class BundleError(BadInput):
     """The bundle cannot be written (target not empty) or read at all (no manifest)."""
 
 
-# -- the claim's trail ----------------------------------------------------------------------
-
-
-def event_json(ev: Any) -> dict[str, Any]:
-    """An event as bundled: ``at`` in exactly the form the hash covers."""
-    return {
-        "seq": ev.seq,
-        "at": audit.hashed_time(ev.at),
-        "actor": ev.actor,
-        "action": ev.action,
-        "subject": ev.subject,
-        "payload": ev.payload,
-        "prev_hash": ev.prev_hash,
-        "hash": ev.hash,
-    }
+# -- reading bundled events -----------------------------------------------------------------
 
 
 def event_from_json(data: dict[str, Any]) -> audit.EventRow:
@@ -110,91 +96,6 @@ def event_from_json(data: dict[str, Any]) -> audit.EventRow:
         prev_hash=data["prev_hash"],
         hash=data["hash"],
     )
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One event of a claim's trail, with the fetch and page it is about or cites."""
-
-    event: AuditEvent
-    fetch: dict[str, Any] | None = None  # the fetch a fetch:N event is about
-    cites: list[dict[str, Any]] = field(default_factory=list)  # fetches behind cited evidence
-
-    def as_json(self) -> dict[str, Any]:
-        return {**event_json(self.event), "fetch": self.fetch, "cites": self.cites}
-
-
-def _fetch_summary(fetch: Fetch, document: Document | None) -> dict[str, Any]:
-    return {
-        "fetch_id": fetch.id,
-        "url": fetch.final_url or fetch.requested_url,
-        "title": document.title if document else None,
-        "fetched_at": audit.hashed_time(fetch.fetched_at),
-        "status_code": fetch.status_code,
-        "sha256": fetch.sha256,
-        "warc_file": fetch.warc_file,
-        "warc_offset": fetch.warc_offset,
-    }
-
-
-def _fetches_by_id(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    query = (
-        select(Fetch, Document)
-        .join(Document, col(Document.id) == Fetch.document_id, isouter=True)
-        .where(col(Fetch.id).in_(sorted(set(ids))))
-    )
-    return {f.id: _fetch_summary(f, d) for f, d in session.exec(query).all() if f.id is not None}
-
-
-def _evidence_fetches(session: Session, claim_id: int) -> dict[str, dict[int, int]]:
-    """Evidence id -> fetch id and passage id -> fetch id, for the claim's evidence."""
-    rows = session.exec(
-        select(Evidence.id, Passage.id, Passage.fetch_id)
-        .join(Passage, col(Passage.id) == Evidence.passage_id)
-        .where(Evidence.claim_id == claim_id)
-    ).all()
-    return {
-        "evidence": {e: f for e, _, f in rows if e is not None},
-        "passage": {p: f for _, p, f in rows if p is not None},
-    }
-
-
-def _cited(payload: dict[str, Any], cited: dict[str, dict[int, int]]) -> list[tuple[str, int, int]]:
-    """(kind, id, fetch id) of the evidence or passages an event's payload names."""
-    found = []
-    for eid in payload.get("evidence_ids") or []:
-        if eid in cited["evidence"]:
-            found.append(("evidence", eid, cited["evidence"][eid]))
-    for item in payload.get("evidence") or []:
-        pid = item.get("passage_id") if isinstance(item, dict) else None
-        if pid in cited["passage"]:
-            found.append(("passage", pid, cited["passage"][pid]))
-    return found
-
-
-def claim_timeline(session: Session, claim_id: int) -> list[TimelineEntry]:
-    """Who did what, when, citing which fetch of which page: the claim's events and the
-    events of the fetches behind it, in sequence order."""
-    claims.get_claim(session, claim_id)  # NotFound for an unknown claim
-    events = audit.claim_events(session, claim_id)
-    cited = _evidence_fetches(session, claim_id)
-    fetch_ids = set(cited["evidence"].values())
-    fetch_ids.update(int(ev.subject.split(":", 1)[1]) for ev in events if _is_fetch(ev))
-    fetches = _fetches_by_id(session, fetch_ids)
-    entries = []
-    for ev in events:
-        about = fetches.get(int(ev.subject.split(":", 1)[1])) if _is_fetch(ev) else None
-        cites = [
-            {"kind": kind, "id": ident, **fetches[fid]}
-            for kind, ident, fid in _cited(ev.payload, cited)
-            if fid in fetches
-        ]
-        entries.append(TimelineEntry(ev, about, cites))
-    return entries
-
-
-def _is_fetch(ev: AuditEvent) -> bool:
-    return ev.subject.startswith("fetch:") and ev.subject[6:].isdigit()
 
 
 # -- exporting ------------------------------------------------------------------------------
@@ -322,7 +223,7 @@ def _write_segment(engine: Engine, first: int, last: int, path: Path) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for ev in audit.iter_event_range(engine, first, last):
-            out.write(json.dumps(event_json(ev), ensure_ascii=False) + "\n")
+            out.write(json.dumps(audit.event_json(ev), ensure_ascii=False) + "\n")
             count += 1
     return count
 
@@ -352,7 +253,7 @@ def _gather(engine: Engine, claim_id: int) -> _Gathered:
         ).all()
         return _Gathered(
             claim=ClaimPublic.model_validate(claim).model_dump(mode="json"),
-            events=[entry.event for entry in claim_timeline(session, claim_id)],
+            events=[entry.event for entry in audit.claim_timeline(session, claim_id)],
             rows=_cited_rows(session, claim_id),
             verdicts=[_row(v) for v in verdicts],
             claimreview=_claimreview(session, claim_id),
@@ -397,7 +298,7 @@ def export_bundle(
         _write_json(out / CLAIM_FILE, data.claim)
         _write_json(out / EVIDENCE_FILE, _evidence_document(data.rows, placed))
         _write_json(out / VERDICTS_FILE, data.verdicts)
-        trail = [event_json(e) for e in data.events]
+        trail = [audit.event_json(e) for e in data.events]
         _write_json(out / EVENTS_FILE, {"claim_id": claim_id, "events": trail})
         segment_range = None
         if segment and data.events:
