@@ -10,7 +10,6 @@ has no other); a relative link with none of those is dropped, as are ``javascrip
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
@@ -21,12 +20,12 @@ from sources.results import Link
 
 def link_base(soup: BeautifulSoup, url: str | None, canonical: str | None) -> str | None:
     """What relative links resolve against (HTML's rule, with the canonical as last resort)."""
-    page = url or canonical
+    page = url if absolute_http(url, None) else canonical
     base = soup.find("base", href=True)
     href = base.get("href") if isinstance(base, Tag) else None
     if isinstance(href, str) and href.strip():
-        joined = urljoin(page or "", href.strip())
-        if joined.startswith(("http://", "https://")):
+        joined = absolute_http(href, page)
+        if joined:
             return joined
     return page
 

@@ -237,6 +237,7 @@ def canonical_url(
     soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None, url: str | None
 ) -> str | None:
     """``<link rel=canonical>``, else ``og:url``, else the JSON-LD ``url``; absolute."""
+    url = url if absolute_http(url, None) else None  # a garbage page URL resolves nothing
     for link in soup.find_all("link"):
         rel = link.get("rel") if isinstance(link, Tag) else None
         if isinstance(rel, list) and "canonical" in [r.lower() for r in rel]:

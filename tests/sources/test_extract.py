@@ -100,6 +100,16 @@ def test_relative_links_of_a_saved_page_resolve_against_its_canonical_url() -> N
     assert not any("Special:Random" in u or "action=edit" in u for u in urls)
 
 
+@pytest.mark.parametrize("url", ["::::", "not a url", "http://[::1", "https://x.example:99999/"])
+def test_a_garbage_page_url_falls_back_to_the_canonical_url(url: str) -> None:
+    page = extract("<base href='/topics/'>" + page_bytes("news_article.html").decode(), url=url)
+    assert page.url == url
+    assert page.canonical_url == (
+        "https://www.meridianpost.example/world/asia/2018/03/06/north-korea-willing-to-talk-with-us"
+    )
+    assert "https://www.meridianpost.example/topics/moon-jae-in" in {x.url for x in page.links}
+
+
 def test_unfollowable_and_self_links_are_dropped() -> None:
     html = (
         "<article><p>Links: <a href='javascript:alert(1)'>js</a> "
