@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
 # Leading bytes of formats that are never pages, whatever the server calls them.
-BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"BM")
+BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b")
 # Share of control or replacement characters above which decoded text is binary noise.
 MAX_NOISE_SHARE = 0.05
 SNIFF_CHARS = 4096

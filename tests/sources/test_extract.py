@@ -238,6 +238,10 @@ def test_input_that_is_not_a_page_gives_an_empty_extraction(
     )
 
 
+def test_text_that_happens_to_start_like_a_file_signature_is_still_text() -> None:
+    assert extract(b"BMW and Hyundai shares rose after the talks offer.").text.startswith("BMW")
+
+
 def test_plain_text_is_split_into_paragraphs() -> None:
     text = "North Korea offered talks.\n\nThe US accepted.\r\n\r\nSeoul was pleased."
     result = extract(text.encode(), content_type="text/plain; charset=utf-8")
