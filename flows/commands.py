@@ -143,7 +143,7 @@ def _read_batch(path: Path) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]
             )
         except BadInput as exc:
             bad.append({"line": number, "error": str(ImportRowError(number, str(exc).rstrip(".")))})
-    return good, bad
+    return good, sorted(bad, key=lambda row: row["line"])
 
 
 def verify_batch(
