@@ -18,6 +18,7 @@ broken by passage id, so shuffled input gives the same order and an audit can re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +28,9 @@ import numpy as np
 
 from evidence import features as ft
 from evidence.errors import BadInput
+
+# bm25s logs every index build at DEBUG; ranking runs per claim, so keep it quiet
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 SCORE_DECIMALS = 6  # scores are rounded so that float noise cannot reorder equal passages
 RECENCY_WINDOW_DAYS = 365  # a passage published this close to the claim date is "of the time"
