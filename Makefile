@@ -12,7 +12,10 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	# torch first and pinned: this machine kind keeps a CPU build of 2.13.0 on disk, while a
+	# bare "torch" (pulled in by the semantic extra) would download a multi-GB CUDA build
+	$(BIN)/python -m pip install -q 'torch==2.13.0'
+	$(BIN)/python -m pip install -q -e '.[dev,semantic]'
 	touch $(STAMP)
 
 install: $(STAMP)

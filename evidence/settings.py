@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         default=0.65, description="similarity above which a new claim is a near-duplicate"
     )
 
+    semantic_rerank: bool = Field(
+        default=False,
+        description="re-rank passages with sentence embeddings (needs the semantic extra)",
+    )
+
     # review (verdicts/)
     lease_minutes: int = Field(default=30, description="how long `review next` holds a claim")
     review_policy: str = Field(default="single", description="single, two-person or blind-double")

@@ -20,6 +20,7 @@ Prefect sees one task per step, never one per URL (see README, "Task granularity
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -357,6 +358,8 @@ def rank(
         claim = claims.get_claim(session, claim_id)
         pool = claim_passages(session, document_ids)
         ranked = rank_passages(claim.text, pool, claim_date=claim.claim_date)
+        if get_settings().semantic_rerank:
+            ranked = _semantic().rerank(claim.text, ranked)
         checks = [
             *(fc for p in pages for fc in p.fact_checks),
             *_api_fact_checks(session, claim_id),

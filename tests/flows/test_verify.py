@@ -131,3 +131,19 @@ def test_passages_of_a_claim_are_unique_per_fetch(db, prefect_api, corpus_env) -
         ranks = s.exec(select(Evidence.rank).where(Evidence.claim_id == claim_id,
                                                    col(Evidence.active).is_(True))).all()
     assert sorted(ranks) == list(range(min(ranks), min(ranks) + len(ranks)))
+
+
+def test_semantic_rerank_setting_adds_a_semantic_component(db, prefect_api, corpus_env,  # type: ignore[no-untyped-def]
+                                                          monkeypatch) -> None:
+    from evidence.settings import get_settings
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    monkeypatch.setenv("FACTCHECK_SEMANTIC_RERANK", "true")
+    get_settings.cache_clear()
+    claim = corpus_env.claims()[5]
+    claim_id = _add(db, claim["text"], url=claim.get("url"))
+    asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    with Session(db.engine) as s:
+        evidence = claims.claim_evidence(s, claim_id)
+    assert evidence and all("semantic" in e["components"] for e in evidence)
