@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         description="per-queue review policy overrides as QUEUE=POLICY, comma-separated, "
         "e.g. health=two-person,elections=blind-double",
     )
+    prefect_port: int = Field(
+        default=4200,
+        description="port of the Prefect server `factcheck schedule` starts on 127.0.0.1 "
+        "when PREFECT_API_URL is not set",
+    )
 
     @field_validator("allowed_networks", "sources", "rating_scale", mode="before")
     @classmethod
