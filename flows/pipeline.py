@@ -345,6 +345,14 @@ def _api_fact_checks(session: Session, claim_id: int) -> list[FactCheckInput]:
     ]
 
 
+@functools.lru_cache(maxsize=1)
+def _semantic() -> Any:
+    """The sentence-embedding re-ranker, loaded once per process (~8 s)."""
+    from evidence.semantic import SemanticReranker
+
+    return SemanticReranker()
+
+
 def rank(
     claim_id: int,
     run_id: int,
