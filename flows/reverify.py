@@ -26,6 +26,8 @@ from evidence.models import Document, Evidence, FactCheck, Passage, ReviewTask
 from flows import pipeline
 from flows.pipeline import Page, VerifyConfig
 from sources.store import conditional_headers
+from verdicts.decisions import reopen
+from verdicts.notify import deliver
 
 MATERIAL_TOP = 3
 GONE = frozenset({404, 410})
@@ -180,33 +182,35 @@ def _new_findings(
 
 def _conclude(report: DriftReport, actor: str) -> None:
     """Record the drift and re-open a decided claim when it is material."""
-    from verdicts.decisions import reopen
-
     if not report.changes:
         return
     with session_scope(get_engine()) as session:
-        audit.record(
+        _record_drift(session, report, actor)
+    deliver(session)  # webhook + Prefect event for a re-opened claim, after the commit
+
+
+def _record_drift(session: Session, report: DriftReport, actor: str) -> None:
+    """The drift event, and a re-open when it is material and the claim was decided."""
+    audit.record(
+        session,
+        audit.DriftDetected(
+            claim_id=report.claim_id, changes=report.changes, material=report.material
+        ),
+        actor=actor,
+    )
+    if not report.material:
+        return
+    claim = claims.get_claim(session, report.claim_id)
+    task = session.exec(select(ReviewTask).where(ReviewTask.claim_id == report.claim_id)).first()
+    if claim.status in REOPEN_STATES or (task is not None and task.state == "done"):
+        kinds = sorted({c["kind"] for c in report.changes if c["kind"] in MATERIAL_KINDS})
+        reopen(
             session,
-            audit.DriftDetected(
-                claim_id=report.claim_id, changes=report.changes, material=report.material
-            ),
+            report.claim_id,
             actor=actor,
+            reason=f"nightly re-verification found: {', '.join(kinds)}",
         )
-        if not report.material:
-            return
-        claim = claims.get_claim(session, report.claim_id)
-        task = session.exec(
-            select(ReviewTask).where(ReviewTask.claim_id == report.claim_id)
-        ).first()
-        if claim.status in REOPEN_STATES or (task is not None and task.state == "done"):
-            kinds = sorted({c["kind"] for c in report.changes if c["kind"] in MATERIAL_KINDS})
-            reopen(
-                session,
-                report.claim_id,
-                actor=actor,
-                reason=f"nightly re-verification found: {', '.join(kinds)}",
-            )
-            report.reopened = True
+        report.reopened = True
 
 
 def claims_to_reverify(limit: int | None = None) -> list[int]:

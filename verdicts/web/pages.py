@@ -261,8 +261,9 @@ def timeline_page(request: Request, claim_id: int, user: PageUser) -> Response:
     users.require(user, users.READ)
     with transaction(request) as session:
         detail = decisions.claim_detail(session, claim_id, viewer=user.name)
-        events = audit.events_for(session, f"claim:{claim_id}")[:TIMELINE_LIMIT]
-    return render(request, "timeline.html", {"claim": detail.claim, "events": events})
+        # the same trail as `factcheck audit show`: the claim's events and its fetches'
+        entries = audit.claim_timeline(session, claim_id)[:TIMELINE_LIMIT]
+    return render(request, "timeline.html", {"claim": detail.claim, "entries": entries})
 
 
 @router.get("/dashboard")
