@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -72,6 +72,9 @@ class ClaimAdded(Event):
     claim_id: int
     text: str
     fingerprint: str
+    claimant: str | None = None
+    origin_url: str | None = None
+    claim_date: date | None = None
 
 
 class ClaimLinked(Event):
@@ -104,6 +107,7 @@ class RunFinished(Event):
     claim_id: int
     run_id: int
     status: str
+    error: str | None = None
 
 
 class CandidatesProposed(Event):
@@ -151,6 +155,7 @@ class DriftDetected(Event):
     subject_kind = "claim"
     claim_id: int
     changes: list[dict[str, Any]]
+    material: bool = False  # true when the change re-opens a decided claim
 
 
 class TaskQueued(Event):

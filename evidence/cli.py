@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evidence import audit, claims
+from evidence import claims
 from evidence.cli_support import cli_actor, console, err_console, open_db, print_json
 from evidence.db import current_revision, get_engine, session_scope, upgrade
 from evidence.models import ClaimPublic
@@ -65,7 +65,7 @@ def claim_import(
     file: Path,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Import claims from JSONL or CSV (columns: text, url, claimant, date, tags); all or nothing."""
+    """Import claims from JSONL or CSV (text, url, claimant, date, tags); all or nothing."""
     with session_scope(open_db()) as session:
         results = claims.import_claims(session, file, actor=cli_actor())
     created = sum(r.created for r in results)
@@ -128,13 +128,3 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
     for ev in evidence:
         console.print(f"  #{ev['rank']} {ev['score']:.3f} {ev['title'] or ''} <{ev['url']}>")
         console.print(f"     {ev['passage'][:300]}")
-
-
-def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 naming the first broken event."""
-    report = audit.verify_chain(audit.iter_events(open_db()))
-    if report.ok:
-        console.print(f"Audit chain intact: {report.checked} events verified.")
-        return
-    err_console.print(f"Audit chain broken at event {report.first_bad_seq}: {report.reason}.")
-    raise typer.Exit(1)

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         default_factory=list, description="CIDRs the fetcher may reach although private/loopback"
     )
     user_agent: str = Field(
-        default="factcheck/0.1 (+https://github.com/factcheck/factcheck; fact-check verification bot)",
+        default="factcheck/0.1 (+https://github.com/factcheck/factcheck; verification bot)",
         description="User-Agent sent with every request; include a contact URL",
     )
     fetch_concurrency: int = Field(default=16, description="global limit of requests in flight")

@@ -70,7 +70,9 @@ _MONTHS = (
     "december jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _DATE = re.compile(
-    r"\b(?:\d{{1,2}}\s+(?:{})\.?,?\s+\d{{4}}|(?:{})\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b".format("|".join(_MONTHS), "|".join(_MONTHS)),
+    r"\b(?:\d{{1,2}}\s+(?:{})\.?,?\s+\d{{4}}|(?:{})\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b".format(
+        "|".join(_MONTHS), "|".join(_MONTHS)
+    ),
     re.I,
 )
 _WORD_NUMBERS = {

@@ -32,11 +32,10 @@ audit_app = typer.Typer(
 app.add_typer(evidence_cli.db_app, name="db")
 app.add_typer(evidence_cli.claim_app, name="claim")
 app.add_typer(audit_app, name="audit")
-audit_app.command("verify")(__import__("flows.audit_verify").audit_verify.audit_verify)
 
 
 def _register_all() -> None:
-    from flows import audit_commands
+    from flows import audit_commands, audit_verify
     from flows import commands as flow_commands
     from sources import cli as sources_cli
     from sources import cli_extract as sources_cli_extract
@@ -46,6 +45,7 @@ def _register_all() -> None:
     sources_cli_extract.register(app)
     verdicts_cli.register(app, audit_app)
     flow_commands.register(app)
+    audit_app.command("verify")(audit_verify.audit_verify)
     audit_commands.register(audit_app)
 
 

@@ -64,17 +64,26 @@ def print_queue() -> None:
     console.rule("review queue")
     with Session(get_engine()) as session:
         for item in list_queue(session, limit=50):
-            console.print(f"[bold]claim {item.claim_id}[/bold] (priority {item.priority}) "
-                          f"{item.claimant or 'unknown'}: {item.text}", markup=True,
-                          highlight=False)
+            console.print(
+                f"[bold]claim {item.claim_id}[/bold] (priority {item.priority}) "
+                f"{item.claimant or 'unknown'}: {item.text}",
+                markup=True,
+                highlight=False,
+            )
             for fc in session.exec(_fact_checks(item.claim_id)).all():
-                console.print(f"   existing fact-check: {fc.publisher} rated it "
-                              f"{fc.rating!r} <{fc.url}>", markup=False)
+                console.print(
+                    f"   existing fact-check: {fc.publisher} rated it {fc.rating!r} <{fc.url}>",
+                    markup=False,
+                )
             for ev in claims.claim_evidence(session, item.claim_id)[:3]:
-                console.print(f"   #{ev['rank']} {ev['score']:.2f} {ev['site']}: "
-                              f"{ev['passage'][:150]}", markup=False)
-    console.print("Next: `factcheck serve` for the reviewer web app, or "
-                  "`factcheck review next --as NAME` on the command line.")
+                console.print(
+                    f"   #{ev['rank']} {ev['score']:.2f} {ev['site']}: {ev['passage'][:150]}",
+                    markup=False,
+                )
+    console.print(
+        "Next: `factcheck serve` for the reviewer web app, or "
+        "`factcheck review next --as NAME` on the command line."
+    )
 
 
 def _fact_checks(claim_id: int):  # type: ignore[no-untyped-def]

@@ -57,8 +57,11 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def wait_healthy(api_url: str, timeout_s: float = SERVER_START_TIMEOUT_S,
-                 process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_healthy(
+    api_url: str,
+    timeout_s: float = SERVER_START_TIMEOUT_S,
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
     """Block until ``api_url``/health answers 200 (or the server process dies)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -84,8 +87,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEO
             process.wait(timeout=timeout_s)
 
 
-def start_server(port: int = 4200, env: dict[str, str] | None = None,
-                 log_path: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    port: int = 4200, env: dict[str, str] | None = None, log_path: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`prefect server start` on 127.0.0.1 as a child process; returns it and its API URL.
 
     ``env`` is laid over this process's environment (e.g. PREFECT_HOME, or
@@ -101,10 +105,21 @@ def start_server(port: int = 4200, env: dict[str, str] | None = None,
     out = open(log_path, "ab") if log_path else None  # noqa: SIM115 - closed below
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})},
-            stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            stdout=out or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
     finally:
         if out is not None:
             out.close()  # the child holds its own descriptor
@@ -131,8 +146,9 @@ def serve_nightly(*, start_server_if_needed: bool = True) -> None:
     if not api_url and start_server_if_needed:
         settings = get_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        server, api_url = start_server(settings.prefect_port,
-                                       log_path=settings.data_dir / "prefect-server.log")
+        server, api_url = start_server(
+            settings.prefect_port, log_path=settings.data_dir / "prefect-server.log"
+        )
         # the flow runs serve() starts are child processes: they read the environment
         os.environ["PREFECT_API_URL"] = api_url
     try:
@@ -167,12 +183,17 @@ def deploy_to_pool(pool: str = DEFAULT_POOL, *, source: str | None = None) -> li
         if source is None:
             local = getattr(importlib.import_module(module), function)
             deployment = local.to_deployment(
-                name, work_pool_name=pool, schedules=schedules,
-                entrypoint_type=EntrypointType.MODULE_PATH)
+                name,
+                work_pool_name=pool,
+                schedules=schedules,
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
         else:
             # from_source is sync here (we are not in an event loop)
-            remote = cast("Flow[..., object]", Flow.from_source(
-                source=source, entrypoint=file_entrypoint(module, function)))
+            remote = cast(
+                "Flow[..., object]",
+                Flow.from_source(source=source, entrypoint=file_entrypoint(module, function)),
+            )
             deployment = remote.to_deployment(name, work_pool_name=pool, schedules=schedules)
         deployment.apply()
         names.append(f"{deployment.flow_name}/{name}")

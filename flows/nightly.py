@@ -56,18 +56,20 @@ async def nightly_reverify(
         table=rows or [{"claim": "none"}],
         description=f"{len(reports)} claims re-verified",
     )
-    summary = {
+    reopened = [r.claim_id for r in reports if r.reopened]
+    failed = [{"claim_id": r.claim_id, "error": r.error} for r in reports if r.error]
+    summary: dict[str, Any] = {
         "claims": len(reports),
-        "reopened": [r.claim_id for r in reports if r.reopened],
+        "reopened": reopened,
         "material": [r.claim_id for r in reports if r.material],
-        "failed": [{"claim_id": r.claim_id, "error": r.error} for r in reports if r.error],
+        "failed": failed,
         "rows": rows,
     }
     get_run_logger().info(
         "nightly: %s claims, %s re-opened, %s failed",
-        summary["claims"],
-        len(summary["reopened"]),
-        len(summary["failed"]),
+        len(reports),
+        len(reopened),
+        len(failed),
     )
     return summary
 

@@ -97,8 +97,9 @@ def start_run(
     with session_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
         # a run left "running" by a crashed process is over; this one takes its place
-        for stale in session.exec(select(Run).where(Run.claim_id == claim_id,
-                                                    Run.status == "running")).all():
+        for stale in session.exec(
+            select(Run).where(Run.claim_id == claim_id, Run.status == "running")
+        ).all():
             stale.status, stale.error = "abandoned", "superseded by a later run"
             session.add(stale)
         run = Run(claim_id=claim_id, kind=kind, flow_run_id=flow_run_id)
@@ -272,7 +273,8 @@ async def fetch_candidates(
     async def one(candidate: Candidate) -> FetchResult:
         if is_local(candidate):
             return await asyncio.to_thread(load_local, candidate)
-        return await fetcher.get(candidate.url)
+        result: FetchResult = await fetcher.get(candidate.url)
+        return result
 
     results = await asyncio.gather(*(one(c) for c in todo))
     for result in results:

@@ -62,21 +62,19 @@ async def fetcher_scope() -> AsyncIterator[AsyncFetcher]:
             _shared_fetcher.reset(token)
 
 
-_NETWORK = {
-    "retries": 2,
-    "retry_delay_seconds": [2, 10],
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _no_retry_on_bad_input,
-    "cache_policy": NO_CACHE,
-}
-
-
 @task(name="start-run", cache_policy=NO_CACHE)
 def start_run_task(claim_id: int) -> int:
     return pipeline.start_run(claim_id, actor=_actor(), flow_run_id=str(flow_run.get_id() or ""))
 
 
-@task(name="discover", **_NETWORK)
+@task(
+    name="discover",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_no_retry_on_bad_input,
+    cache_policy=NO_CACHE,
+)
 async def discover_task(claim_id: int, run_id: int, config: VerifyConfig) -> list[Any]:
     async with fetcher_scope() as fetcher:
         result = await pipeline.discover_for(claim_id, run_id, config, fetcher, actor=_actor())
@@ -86,7 +84,14 @@ async def discover_task(claim_id: int, run_id: int, config: VerifyConfig) -> lis
     return list(result.candidates)
 
 
-@task(name="fetch", **_NETWORK)
+@task(
+    name="fetch",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_no_retry_on_bad_input,
+    cache_policy=NO_CACHE,
+)
 async def fetch_task(candidates: list[Any], run_id: int) -> list[Page]:
     async with fetcher_scope() as fetcher:
         return await pipeline.fetch_candidates(candidates, fetcher, run_id=run_id, actor=_actor())

@@ -48,9 +48,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     meta = _META_CHARSET.search(body[:4096])
     if meta:
         candidates.append(_known(meta.group(1).decode("ascii", "ignore")))
-    for encoding in candidates:
-        if encoding and (text := _strict(body, encoding)) is not None:
-            return text, encoding
+    for declared in candidates:
+        if declared and (text := _strict(body, declared)) is not None:
+            return text, declared
     if (text := _strict(body, "utf-8")) is not None:
         return text, "utf-8"
     best = from_bytes(body[:200_000]).best()

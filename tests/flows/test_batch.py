@@ -27,14 +27,27 @@ def _batch_file(corpus, tmp_path: Path, extra: list[str] = ()) -> Path:  # type:
     return path
 
 
-def test_batch_reports_each_failure_and_finishes_the_rest(db, prefect_api, corpus_env, cli,  # type: ignore[no-untyped-def]
-                                                          tmp_path) -> None:
-    path = _batch_file(corpus_env, tmp_path, [
-        '{"text": ""}',
-        "this line is not json",
-        json.dumps({"text": "The lighthouse keepers' union won a 40 percent raise in 2019",
-                    "url": "http://127.0.0.1:9/gone"}),
-    ])
+def test_batch_reports_each_failure_and_finishes_the_rest(
+    db,
+    prefect_api,
+    corpus_env,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path,
+) -> None:
+    path = _batch_file(
+        corpus_env,
+        tmp_path,
+        [
+            '{"text": ""}',
+            "this line is not json",
+            json.dumps(
+                {
+                    "text": "The lighthouse keepers' union won a 40 percent raise in 2019",
+                    "url": "http://127.0.0.1:9/gone",
+                }
+            ),
+        ],
+    )
     r = cli("verify-batch", str(path), "--json")
     summary = json.loads(r.out.strip().splitlines()[-1])
     assert r.code == 1  # something failed, and the user is told so
@@ -55,21 +68,31 @@ def _counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         return {
             "claims": s.exec(select(func.count()).select_from(Claim)).one(),
-            "queued": s.exec(select(func.count()).select_from(Claim)
-                             .where(Claim.status == "queued")).one(),
+            "queued": s.exec(
+                select(func.count()).select_from(Claim).where(Claim.status == "queued")
+            ).one(),
         }
 
 
-def test_kill_9_mid_batch_then_rerun_finishes_without_duplicates(db, prefect_api, corpus_env,  # type: ignore[no-untyped-def]
-                                                                 tmp_path) -> None:
+def test_kill_9_mid_batch_then_rerun_finishes_without_duplicates(
+    db,
+    prefect_api,
+    corpus_env,  # type: ignore[no-untyped-def]
+    tmp_path,
+) -> None:
     path = _batch_file(corpus_env, tmp_path)
     total = len(corpus_env.claims())
     env = {**os.environ, "PREFECT_API_URL": prefect_api}
     corpus_env.latency_s = 0.05  # slow enough to kill it half-way
     command = [sys.executable, "-m", "flows.cli", "verify-batch", str(path), "--concurrency", "1"]
     try:
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
             if 1 <= _counts(db.engine)["queued"] < total:
@@ -92,8 +115,11 @@ def test_kill_9_mid_batch_then_rerun_finishes_without_duplicates(db, prefect_api
         assert len(pairs) == len(set(pairs))
         triples = s.exec(select(Candidate.claim_id, Candidate.url, Candidate.adapter)).all()
         assert len(triples) == len(set(triples))
-        per_claim = s.exec(select(Evidence.claim_id, func.count()).where(
-            col(Evidence.active).is_(True)).group_by(col(Evidence.claim_id))).all()
+        per_claim = s.exec(
+            select(Evidence.claim_id, func.count())
+            .where(col(Evidence.active).is_(True))
+            .group_by(col(Evidence.claim_id))
+        ).all()
         assert len(per_claim) == total, "a claim lost its evidence"
         runs = s.exec(select(Run.status, func.count()).group_by(col(Run.status))).all()
         assert dict(runs).get("running", 0) == 0

@@ -61,8 +61,7 @@ def _free_port() -> int:
 
 def _clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without any PREFECT_ or FACTCHECK_ setting, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_", "FACTCHECK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "FACTCHECK_"))}
     return {**env, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **extra}
 
 
@@ -90,8 +89,9 @@ def _prefect_database() -> Iterator[str]:
 
 
 @contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path, cwd: Path) -> Iterator[
-        subprocess.Popen[bytes]]:
+def _process(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with open(log, "ab") as out:
         process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -126,12 +126,13 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     port = _free_port()
     with ExitStack() as stack:
         database = stack.enter_context(_prefect_database())
-        env = _clean_env(PREFECT_HOME=str(home),
-                         PREFECT_API_URL=f"http://127.0.0.1:{port}/api")
+        env = _clean_env(PREFECT_HOME=str(home), PREFECT_API_URL=f"http://127.0.0.1:{port}/api")
         started = time.monotonic()
         server, api_url = start_server(
-            port, env={**env, "PREFECT_API_DATABASE_CONNECTION_URL": database},
-            log_path=logs / "server.log")
+            port,
+            env={**env, "PREFECT_API_DATABASE_CONNECTION_URL": database},
+            log_path=logs / "server.log",
+        )
         stack.callback(stop_process, server)
         figures = {"server_healthy_s": time.monotonic() - started}
         from prefect.client.orchestration import get_client
@@ -154,8 +155,10 @@ def _deployments(api_url: str) -> dict[str, dict[str, Any]]:
             found[name] = {
                 "entrypoint": d.entrypoint,
                 "pool": d.work_pool_name,
-                "schedules": [(s.schedule.cron, s.schedule.timezone)  # type: ignore[union-attr]
-                              for s in d.schedules],
+                "schedules": [
+                    (s.schedule.cron, s.schedule.timezone)  # type: ignore[union-attr]
+                    for s in d.schedules
+                ],
                 "pull_steps": d.pull_steps or [],
                 "id": d.id,
             }
@@ -172,8 +175,11 @@ def test_prefect_yaml_lists_the_deployments_factcheck_deploy_registers() -> None
         entry = listed[name]
         assert entry["entrypoint"] == module_entrypoint(module, function)
         assert entry["work_pool"]["name"] == POOL
-        expected = ([{"cron": defaults["nightly_cron"].default,
-                      "timezone": defaults["timezone"].default}] if scheduled else [])
+        expected = (
+            [{"cron": defaults["nightly_cron"].default, "timezone": defaults["timezone"].default}]
+            if scheduled
+            else []
+        )
         assert entry.get("schedules", []) == expected
     assert spec["pull"] == []  # workers import the installed package: nothing to pull
 
@@ -190,9 +196,15 @@ def _add_claim(db: DB, corpus: CorpusServer) -> int:
     first = corpus.claims()[0]
     with Session(db.engine, expire_on_commit=False) as s:
         claim = claims.add_claim(
-            s, claims.make_create(text=first["text"], url=first["url"],
-                                  claimant=first["claimant"], claim_date=first["date"]),
-            actor="test").claim
+            s,
+            claims.make_create(
+                text=first["text"],
+                url=first["url"],
+                claimant=first["claimant"],
+                claim_date=first["date"],
+            ),
+            actor="test",
+        ).claim
         s.commit()
     assert claim.id is not None
     return claim.id
@@ -217,7 +229,12 @@ def test_a_verification_runs_through_a_prefect_server_and_a_worker(  # type: ign
     started = time.monotonic()
     deployed = subprocess.run(
         [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"],
-        cwd=ROOT, env=cluster.env, capture_output=True, text=True, timeout=120)
+        cwd=ROOT,
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
     figures["prefect_deploy_all_s"] = time.monotonic() - started
     # prefect.yaml updates the very deployments `factcheck deploy` made, to the same spec
@@ -239,16 +256,22 @@ def test_a_verification_runs_through_a_prefect_server_and_a_worker(  # type: ign
     elsewhere.mkdir()
     claim_id = _add_claim(pg_db, corpus)
     started = time.monotonic()
-    with _process([sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL],
-                  worker_env, cluster.logs / "worker.log", elsewhere):
+    with _process(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL],
+        worker_env,
+        cluster.logs / "worker.log",
+        elsewhere,
+    ):
         with _pinned(cluster.api_url):
-            flow_run = run_deployment("verify-claim/verify-claim",
-                                      parameters={"claim_id": claim_id},
-                                      timeout=RUN_TIMEOUT_S, poll_interval=1)
+            flow_run = run_deployment(
+                "verify-claim/verify-claim",
+                parameters={"claim_id": claim_id},
+                timeout=RUN_TIMEOUT_S,
+                poll_interval=1,
+            )
     figures["run_through_worker_s"] = time.monotonic() - started
     logs = _tail(cluster.logs / "worker.log")
-    assert flow_run.state is not None and flow_run.state.is_completed(), (
-        f"{flow_run.state}\n{logs}")
+    assert flow_run.state is not None and flow_run.state.is_completed(), f"{flow_run.state}\n{logs}"
 
     with Session(pg_db.engine) as s:
         claim = s.get(Claim, claim_id)
@@ -258,8 +281,9 @@ def test_a_verification_runs_through_a_prefect_server_and_a_worker(  # type: ign
         run = s.exec(select(Run).where(Run.claim_id == claim_id)).one()
         assert run.status == "done"
         assert run.flow_run_id == str(flow_run.id)
-        warcs = {f.warc_file for f in s.exec(select(Fetch).where(Fetch.run_id == run.id))
-                 if f.warc_file}
+        warcs = {
+            f.warc_file for f in s.exec(select(Fetch).where(Fetch.run_id == run.id)) if f.warc_file
+        }
     # the worker archived what it fetched on the storage it was given
     assert warcs and all(resolve_file(w, shared / "warc").is_file() for w in warcs)
     print(f"\ndeployment figures: {', '.join(f'{k}={v:.1f}' for k, v in figures.items())}")
@@ -299,8 +323,11 @@ def test_factcheck_schedule_serves_the_nightly_deployment_on_its_own_server(  # 
             time.sleep(0.5)
         served_s = time.monotonic() - started
         assert deployment is not None, _tail(log)
-        schedules = [(s["schedule"]["cron"], s["schedule"]["timezone"])
-                     for s in deployment["schedules"] if s["active"]]
+        schedules = [
+            (s["schedule"]["cron"], s["schedule"]["timezone"])
+            for s in deployment["schedules"]
+            if s["active"]
+        ]
         assert schedules == [("30 3 * * 1-5", "Europe/Paris")]
         assert (sqlite_db.data_dir / "prefect-server.log").is_file()
         schedule.send_signal(signal.SIGTERM)

@@ -18,8 +18,9 @@ def _verify(db, claim: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
     from flows.verify import verify_claim
 
     with Session(db.engine, expire_on_commit=False) as s:
-        row = claims.add_claim(s, claims.make_create(text=claim["text"], url=claim.get("url")),
-                               actor="test").claim
+        row = claims.add_claim(
+            s, claims.make_create(text=claim["text"], url=claim.get("url")), actor="test"
+        ).claim
         s.commit()
     assert row.id is not None
     asyncio.run(verify_claim(row.id, VerifyConfig()))
@@ -34,8 +35,16 @@ def _publish(db, claim_id: int) -> None:  # type: ignore[no-untyped-def]
         task = queue.next_task(s, "rita")
         assert task is not None and task.claim_id == claim_id
         ids = [e["evidence_id"] for e in claims.claim_evidence(s, claim_id)][:2]
-        decisions.decide(s, claim_id, reviewer="rita", rating="false", rationale="See sources.",
-                         evidence_ids=ids, expected_version=None, actor="user:rita")
+        decisions.decide(
+            s,
+            claim_id,
+            reviewer="rita",
+            rating="false",
+            rationale="See sources.",
+            evidence_ids=ids,
+            expected_version=None,
+            actor="user:rita",
+        )
         s.commit()
 
 
@@ -53,16 +62,18 @@ def test_nightly_detects_drift_keeps_archives_and_reopens(db, prefect_api, corpu
     # steady claim does not cite, so its night must stay quiet)
     changed = next(e for e in cited if "fact-checks" not in e["url"])
     gone = next(e for e in cited if e["url"] != changed["url"])
-    site_of = {corpus_env.base_url(k).split("//")[1]: k for k in
-               [s.key for s in corpus_env.corpus.sites]}
+    site_of = {
+        corpus_env.base_url(k).split("//")[1]: k for k in [s.key for s in corpus_env.corpus.sites]
+    }
     changed_site = site_of[changed["url"].split("/")[2]]
     gone_site = site_of[gone["url"].split("/")[2]]
     changed_path = "/" + changed["url"].split("/", 3)[3]
     gone_path = "/" + gone["url"].split("/", 3)[3]
     try:
         page = corpus_env._lookup(corpus_env.site(changed_site), changed_path)
-        corpus_env.set_page(changed_site, changed_path,
-                            page.html.replace(changed["passage"][:60], "Redacted."))
+        corpus_env.set_page(
+            changed_site, changed_path, page.html.replace(changed["passage"][:60], "Redacted.")
+        )
         corpus_env.remove_page(gone_site, gone_path, status=410)
         summary = asyncio.run(nightly_reverify())
     finally:
@@ -81,8 +92,9 @@ def test_nightly_detects_drift_keeps_archives_and_reopens(db, prefect_api, corpu
         assert ev.active
         archived = s.get(Fetch, s.get(Passage, gone["passage_id"]).fetch_id)
         assert archived.warc_file and archived.status_code == 200
-        drift = [e for e in audit.events_for(s, f"claim:{drifting}")
-                 if e.action == "drift.detected"]
+        drift = [
+            e for e in audit.events_for(s, f"claim:{drifting}") if e.action == "drift.detected"
+        ]
         assert drift and drift[0].payload["material"] is True
         not_modified = s.exec(select(Fetch).where(col(Fetch.not_modified).is_(True))).all()
     assert not_modified, "conditional GET was not used"

@@ -25,8 +25,10 @@ def _add(db, text: str, **kw) -> int:  # type: ignore[no-untyped-def]
 
 def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with Session(db.engine) as s:
-        return {m.__name__: int(s.exec(select(func.count()).select_from(m)).one())
-                for m in (Candidate, Fetch, Passage, Evidence, ReviewTask)}
+        return {
+            m.__name__: int(s.exec(select(func.count()).select_from(m)).one())
+            for m in (Candidate, Fetch, Passage, Evidence, ReviewTask)
+        }
 
 
 def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
@@ -34,8 +36,9 @@ def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env
     from flows.verify import verify_claim
 
     first = corpus_env.claims()[0]
-    claim_id = _add(db, first["text"], url=first["url"], claimant=first["claimant"],
-                    claim_date=first["date"])
+    claim_id = _add(
+        db, first["text"], url=first["url"], claimant=first["claimant"], claim_date=first["date"]
+    )
     outcome = asyncio.run(verify_claim(claim_id, VerifyConfig()))
     assert outcome.status == "queued"
     assert outcome.fetched >= 5
@@ -60,8 +63,15 @@ def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env
     assert not any("/private/" in e["url"] for e in evidence)
     # every step left audit events, and the chain holds
     actions = {e.action for e in audit.iter_events(db.engine)}
-    assert {"run.started", "candidates.proposed", "fetch.recorded", "passages.extracted",
-            "evidence.selected", "task.queued", "run.finished"} <= actions
+    assert {
+        "run.started",
+        "candidates.proposed",
+        "fetch.recorded",
+        "passages.extracted",
+        "evidence.selected",
+        "task.queued",
+        "run.finished",
+    } <= actions
     assert audit.verify_chain(audit.iter_events(db.engine)).ok
 
 
@@ -95,8 +105,11 @@ def test_a_failing_source_does_not_fail_the_claim(db, prefect_api, corpus_env) -
     assert outcome.status == "queued"
     assert outcome.evidence
     with Session(db.engine) as s:
-        failed = [e for e in audit.events_for(s, f"claim:{claim_id}")
-                  if e.action == "discovery.adapter_failed"]
+        failed = [
+            e
+            for e in audit.events_for(s, f"claim:{claim_id}")
+            if e.action == "discovery.adapter_failed"
+        ]
     assert failed and failed[0].payload["source"] == dead
 
 
@@ -128,13 +141,20 @@ def test_passages_of_a_claim_are_unique_per_fetch(db, prefect_api, corpus_env) -
     with Session(db.engine) as s:
         pairs = s.exec(select(Passage.fetch_id, Passage.ordinal)).all()
         assert len(pairs) == len(set(pairs))
-        ranks = s.exec(select(Evidence.rank).where(Evidence.claim_id == claim_id,
-                                                   col(Evidence.active).is_(True))).all()
+        ranks = s.exec(
+            select(Evidence.rank).where(
+                Evidence.claim_id == claim_id, col(Evidence.active).is_(True)
+            )
+        ).all()
     assert sorted(ranks) == list(range(min(ranks), min(ranks) + len(ranks)))
 
 
-def test_semantic_rerank_setting_adds_a_semantic_component(db, prefect_api, corpus_env,  # type: ignore[no-untyped-def]
-                                                          monkeypatch) -> None:
+def test_semantic_rerank_setting_adds_a_semantic_component(
+    db,
+    prefect_api,
+    corpus_env,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     from evidence.settings import get_settings
     from flows.pipeline import VerifyConfig
     from flows.verify import verify_claim
