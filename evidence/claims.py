@@ -349,3 +349,25 @@ def claim_evidence(
             }
         )
     return out
+
+
+def original_of(session: Session, claim: Claim) -> dict[str, Any] | None:
+    """For a near-duplicate: the claim it was linked to, its status and published verdict."""
+    from evidence.models import Verdict
+
+    if claim.duplicate_of_id is None:
+        return None
+    original = get_claim(session, claim.duplicate_of_id)
+    verdict = session.exec(
+        select(Verdict)
+        .where(Verdict.claim_id == original.id, Verdict.state == "published")
+        .order_by(col(Verdict.published_at).desc(), col(Verdict.id).desc())
+        .limit(1)
+    ).first()
+    return {
+        "id": original.id,
+        "text": original.text,
+        "status": original.status,
+        "verdict": verdict.rating if verdict else None,
+        "verdict_id": verdict.id if verdict else None,
+    }

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from evidence import claims
 from evidence.cli_support import cli_actor, console, err_console, open_db, print_json
@@ -112,17 +113,24 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
     with session_scope(open_db()) as session:
         claim = claims.get_claim(session, claim_id)
         evidence = claims.claim_evidence(session, claim_id)
+        original = claims.original_of(session, claim)
     public = ClaimPublic.model_validate(claim).model_dump(mode="json")
     if json_out:
-        print_json({**public, "evidence": evidence})
+        print_json({**public, "duplicate_of": original, "evidence": evidence})
         return
-    console.print(f"[bold]Claim {claim.id}[/bold] ({claim.status}): {claim.text}", markup=True)
+    console.print(
+        f"[bold]Claim {claim.id}[/bold] ({claim.status}): {escape(claim.text)}", markup=True
+    )
     if claim.claimant or claim.claim_date:
         console.print(f"  by {claim.claimant or 'unknown'} on {claim.claim_date or 'unknown date'}")
     if claim.origin_url:
         console.print(f"  origin: {claim.origin_url}")
-    if claim.duplicate_of_id:
-        console.print(f"  near-duplicate of claim {claim.duplicate_of_id}")
+    if original is not None:
+        verdict = f", verdict {original['verdict']}" if original["verdict"] else ""
+        console.print(
+            f"  near-duplicate of claim {original['id']} (similarity "
+            f"{claim.similarity or 0:.2f}): {original['status']}{verdict}"
+        )
     if not evidence:
         console.print("  no evidence yet")
     for ev in evidence:

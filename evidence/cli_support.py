@@ -13,8 +13,10 @@ from sqlalchemy.engine import Engine
 
 from evidence.db import ensure_migrated, get_engine
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Claims, titles and passages are untrusted text: Rich markup is off unless a caller escapes
+# what it interpolates and asks for it (``markup=True``), so "[/x]" in a page prints as is.
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def open_db() -> Engine:

@@ -54,6 +54,7 @@ def main() -> int:
 
 def print_queue() -> None:
     """The review queue, highest priority first, each claim with its top evidence."""
+    from rich.markup import escape
     from sqlmodel import Session
 
     from evidence import claims

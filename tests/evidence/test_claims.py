@@ -185,3 +185,39 @@ def test_import_parse_reports_line(tmp_path: Path) -> None:
     with pytest.raises(ImportRowError) as info:
         claims.parse_import(path)
     assert info.value.line == 2
+
+
+def test_cli_prints_rich_markup_in_claims_as_text(db, cli) -> None:  # type: ignore[no-untyped-def]
+    hostile = "Tariffs rose [bold red]40%[/] under [/link] the treaty"
+    claim_id = int(cli("claim", "add", hostile).out.strip())
+    shown = cli("claim", "show", str(claim_id))
+    assert shown.code == 0 and hostile in shown.out
+
+
+def test_near_duplicate_shows_the_original_and_its_verdict(db, cli) -> None:  # type: ignore[no-untyped-def]
+    from evidence.models import Verdict
+    from evidence.types import utcnow
+
+    first = int(
+        cli("claim", "add", "North Korea offered direct talks to the United States in 2018").out
+    )
+    with Session(db.engine) as s:
+        s.add(
+            Verdict(
+                claim_id=first,
+                rating="false",
+                rationale="r",
+                reviewer="rita",
+                state="published",
+                published_at=utcnow(),
+            )
+        )
+        s.commit()
+    r = cli("claim", "add", "In 2018 North Korea offered the United States direct talks")
+    second = int(r.out)
+    assert second != first and f"Near-duplicate of claim {first}" in r.err
+    shown = json.loads(cli("claim", "show", str(second), "--json").out)
+    assert shown["status"] == "duplicate"
+    assert shown["duplicate_of"]["id"] == first and shown["duplicate_of"]["verdict"] == "false"
+    human = cli("claim", "show", str(second)).out
+    assert f"near-duplicate of claim {first}" in human and "verdict false" in human
