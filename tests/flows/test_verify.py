@@ -167,3 +167,24 @@ def test_semantic_rerank_setting_adds_a_semantic_component(
     with Session(db.engine) as s:
         evidence = claims.claim_evidence(s, claim_id)
     assert evidence and all("semantic" in e["components"] for e in evidence)
+
+
+def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(db, prefect_api,  # type: ignore[no-untyped-def]
+                                                                       corpus_env) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    claim = corpus_env.claims()[6]
+    claim_id = _add(db, claim["text"], url=claim.get("url"))
+    outcome = asyncio.run(verify_claim(claim_id, VerifyConfig()))
+
+    async def artifacts() -> list:  # type: ignore[type-arg]
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[f"claim-{claim_id}"])))
+
+    found = asyncio.run(artifacts())
+    assert any(a.type == "markdown" and outcome.evidence[0]["url"] in str(a.data) for a in found)
