@@ -96,3 +96,35 @@ def test_postgres_refuses_update_and_delete(pg_db) -> None:  # type: ignore[no-u
         with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
     assert len(_events(db)) == 1
+
+
+@pytest.mark.postgres
+def test_the_app_can_run_as_a_role_that_may_only_append_to_the_audit_table(pg_db) -> None:  # type: ignore[no-untyped-def]
+    """The application needs INSERT and SELECT on audit_event, nothing more, and not ownership."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from evidence.db import make_engine
+
+    role = f"fc_app_{uuid.uuid4().hex[:8]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(
+            text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        )
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM {role}"))
+    app = make_engine(make_url(pg_db.url).set(username=role).render_as_string(hide_password=False))
+    try:
+        with Session(app, expire_on_commit=False) as s:
+            make_claim(s, actor="user:app")
+            s.commit()
+        with pytest.raises(DBAPIError, match="permission denied"), app.begin() as conn:
+            conn.execute(text("UPDATE audit_event SET actor = 'x'"))
+        assert audit.verify_chain(audit.iter_events(app)).ok
+    finally:
+        app.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
