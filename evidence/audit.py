@@ -297,6 +297,19 @@ def compute_hash(
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
+def rehash(ev: AuditEvent | EventRow) -> str:
+    """The hash an event's stored fields imply (what verification compares with ``ev.hash``)."""
+    return compute_hash(
+        seq=ev.seq,
+        at=ev.at,
+        actor=ev.actor,
+        action=ev.action,
+        subject=ev.subject,
+        payload=ev.payload,
+        prev_hash=ev.prev_hash,
+    )
+
+
 def record(session: Session, event: Event, *, actor: str) -> AuditEvent:
     """Append ``event`` to the chain inside the caller's transaction."""
     kind = EVENT_KINDS.get(getattr(event, "action", ""))
@@ -438,16 +451,7 @@ class ChainVerifier:
             return self.failure(self.expected_seq, reason)
         if ev.prev_hash != self.prev_hash:
             return self.failure(ev.seq, "its previous-hash does not match the event before it")
-        recomputed = compute_hash(
-            seq=ev.seq,
-            at=ev.at,
-            actor=ev.actor,
-            action=ev.action,
-            subject=ev.subject,
-            payload=ev.payload,
-            prev_hash=ev.prev_hash,
-        )
-        if recomputed != ev.hash:
+        if rehash(ev) != ev.hash:
             return self.failure(ev.seq, "its content does not match its hash")
         self.prev_hash, self.expected_seq, self.checked = ev.hash, ev.seq + 1, self.checked + 1
         return None

@@ -359,16 +359,7 @@ def _event_problem(data: Any) -> tuple[audit.EventRow | None, str | None]:
         ev = event_from_json(data)
     except (KeyError, TypeError, ValueError) as exc:
         return None, f"an event is malformed ({exc})"
-    recomputed = audit.compute_hash(
-        seq=ev.seq,
-        at=ev.at,
-        actor=ev.actor,
-        action=ev.action,
-        subject=ev.subject,
-        payload=ev.payload,
-        prev_hash=ev.prev_hash,
-    )
-    if recomputed != ev.hash:
+    if audit.rehash(ev) != ev.hash:
         return ev, f"event {ev.seq} ({ev.action}): its content does not match its hash"
     return ev, None
 
