@@ -156,6 +156,7 @@ def run_child(kind: str, args: Sequence[str], env: dict[str, str]) -> dict[str, 
         raise BenchError(f"The {kind} child failed with exit code {process.returncode}.")
     result: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_PREFIX))
     result["peak_rss_mb"] = usage.ru_maxrss / 1024  # kB on Linux
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
 
 
@@ -378,7 +379,7 @@ def report(all_results: dict[int, dict[str, dict[str, Any]]], options: Options) 
     lines = [
         "",
         f"{'claims':>6} {'run':<5} {'claims/min':>10} {'p50 s':>7} {'p95 s':>7} "
-        f"{'peak RSS MB':>11}  notes",
+        f"{'peak RSS MB':>11} {'CPU s':>6}  notes",
     ]
     for n, results in all_results.items():
         for kind in ("bare", "flow"):
@@ -395,7 +396,7 @@ def report(all_results: dict[int, dict[str, dict[str, Any]]], options: Options) 
             )
             lines.append(
                 f"{n:>6} {kind:<5} {rate:>10.0f} {p50:>7.2f} {p95:>7.2f} "
-                f"{r['peak_rss_mb']:>11.0f}  {note}"
+                f"{r['peak_rss_mb']:>11.0f} {r['cpu_s']:>6.0f}  {note}"
             )
         ratio = results["bare"]["wall_s"] / results["flow"]["wall_s"]
         lines.append(f"{n:>6} flow/bare throughput ratio: {ratio:.3f} (bare is {1 / ratio:.1f}x)")
