@@ -472,7 +472,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sizes",
         type=_sizes,
         default=DEFAULT_SIZES,
-        help="batch sizes, comma-separated (default: %(default)s)",
+        help=f"batch sizes, comma-separated (default: {','.join(map(str, DEFAULT_SIZES))})",
     )
     parser.add_argument("--latency", type=float, default=LATENCY_S, help="seconds per response")
     parser.add_argument("--hosts", type=int, default=HOSTS, help="synthetic hosts")
