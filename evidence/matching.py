@@ -16,6 +16,7 @@ scan of every claim (see ``candidate_query``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -39,7 +40,8 @@ ENTITY_PENALTY = 0.8  # multiplier when entities named by one are absent from th
 MAX_NEEDLES = 6  # distinctive words looked up with LIKE
 NEEDLE_PREFIX = 6  # a word's first letters: "offered"/"offers" share "offere"… "offer"
 MIN_NEEDLE = 4
-MAX_CANDIDATES = 200  # rows the pre-filter hands to Python for exact scoring
+MAX_CANDIDATES = 60  # rows the pre-filter hands to Python for exact scoring
+VIEW_CACHE = 8192  # analysed claims kept in memory (a few KB each)
 
 # Words that carry a claim's direction although they are stop words elsewhere.
 _KEEP_WORDS = frozenset(
@@ -148,7 +150,10 @@ def terms(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=VIEW_CACHE)
 def _view(text: str) -> _View:
+    """A claim's analysis, cached: intake compares each new claim with up to
+    MAX_CANDIDATES known ones, and the same known claims come back claim after claim."""
     words = tx.tokens(text)
     folded = " ".join(words)
     padded = f" {folded} "
@@ -244,10 +249,24 @@ def _one_word_swapped(a: _View, b: _View) -> bool:
 def similarity(a: str, b: str) -> float:
     """How likely two claims are the same claim, in [0, 1]; symmetric and deterministic."""
     va, vb = _view(a), _view(b)
-    base = TRIGRAM_WEIGHT * _jaccard(va.trigrams, vb.trigrams) + (
+    return round(_base(va, vb) * _disagreement(va, vb), 4)
+
+
+def _base(a: _View, b: _View) -> float:
+    """Overlap before disagreement penalties: trigram and (typo-tolerant) stem Jaccard."""
+    return TRIGRAM_WEIGHT * _jaccard(a.trigrams, b.trigrams) + (
         1 - TRIGRAM_WEIGHT
-    ) * _fuzzy_stem_overlap(va.stems, vb.stems)
-    return round(base * _disagreement(va, vb), 4)
+    ) * _fuzzy_stem_overlap(a.stems, b.stems)
+
+
+def _upper_bound(a: _View, b: _View) -> float:
+    """A cheap ceiling on ``similarity``: disagreement only lowers it, and at most every
+    unmatched stem on the smaller side can be a typo of one on the other side."""
+    shared = len(a.stems & b.stems)
+    typos = min(len(a.stems - b.stems), len(b.stems - a.stems))
+    union = len(a.stems | b.stems) - typos
+    stems = min(1.0, (shared + typos) / union) if union else 0.0
+    return TRIGRAM_WEIGHT * _jaccard(a.trigrams, b.trigrams) + (1 - TRIGRAM_WEIGHT) * stems
 
 
 def _disagreement(a: _View, b: _View) -> float:
@@ -345,8 +364,16 @@ def find_near_duplicate(
     if query is None:
         return None
     best: tuple[Claim, float] | None = None
+    mine = _view(text)
     for claim in session.exec(query).all():
-        score = similarity(text, claim.text)
+        theirs = _view(claim.text)
+        # staged: each step is a ceiling on the next, so skipping early changes no result
+        if _upper_bound(mine, theirs) < threshold:
+            continue
+        base = _base(mine, theirs)
+        if base < threshold:
+            continue
+        score = round(base * _disagreement(mine, theirs), 4)
         if score >= threshold and (best is None or score > best[1]):
             best = (claim, score)
     if best is None:
