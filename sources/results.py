@@ -8,6 +8,7 @@ take any object with the ``Fetcher`` protocol.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -57,10 +58,18 @@ class FetchResult:
 
 
 class Fetcher(Protocol):
-    """What discovery adapters need: a safe, polite GET (sources.fetch.AsyncFetcher)."""
+    """What discovery adapters and flows need: a safe, polite GET (sources.fetch.AsyncFetcher).
+
+    ``conditional`` carries If-None-Match / If-Modified-Since validators (nightly re-fetch).
+    """
 
     async def get(
-        self, url: str, *, accept: str | None = None, archive: bool = True
+        self,
+        url: str,
+        *,
+        accept: str | None = None,
+        archive: bool = True,
+        conditional: Mapping[str, str] | None = None,
     ) -> FetchResult: ...
 
 
