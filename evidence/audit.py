@@ -270,6 +270,17 @@ class AdapterFailed(Event):
     message: str
 
 
+class SearchWindowRecorded(Event):
+    """Where and over which dates a run looked: for a "first/never/only" claim, "no earlier
+    case found" is only as good as this record, so it goes into the chain."""
+
+    action = "search.window"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int
+    window: dict[str, Any]
+
+
 # -- writing --------------------------------------------------------------------------------
 
 

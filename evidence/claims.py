@@ -371,3 +371,16 @@ def original_of(session: Session, claim: Claim) -> dict[str, Any] | None:
         "verdict": verdict.rating if verdict else None,
         "verdict_id": verdict.id if verdict else None,
     }
+
+
+def latest_search_window(session: Session, claim_id: int) -> dict[str, Any] | None:
+    """The search window of the claim's newest finished run (sources, queries, dates)."""
+    from evidence.models import Run
+
+    run = session.exec(
+        select(Run)
+        .where(Run.claim_id == claim_id, Run.status == "done")
+        .order_by(col(Run.id).desc())
+        .limit(1)
+    ).first()
+    return dict(run.search_window) if run is not None else None

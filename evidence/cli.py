@@ -114,9 +114,12 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
         claim = claims.get_claim(session, claim_id)
         evidence = claims.claim_evidence(session, claim_id)
         original = claims.original_of(session, claim)
+        window = claims.latest_search_window(session, claim_id)
     public = ClaimPublic.model_validate(claim).model_dump(mode="json")
     if json_out:
-        print_json({**public, "duplicate_of": original, "evidence": evidence})
+        print_json(
+            {**public, "duplicate_of": original, "evidence": evidence, "search_window": window}
+        )
         return
     console.print(
         f"[bold]Claim {claim.id}[/bold] ({claim.status}): {escape(claim.text)}", markup=True
@@ -131,6 +134,8 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
             f"  near-duplicate of claim {original['id']} (similarity "
             f"{claim.similarity or 0:.2f}): {original['status']}{verdict}"
         )
+    if window and window.get("note"):
+        console.print(f"  searched: {window['note']}")
     if not evidence:
         console.print("  no evidence yet")
     for ev in evidence:

@@ -392,6 +392,11 @@ def rank(
         )
         run.search_window = window
         session.add(run)
+        audit.record(
+            session,
+            audit.SearchWindowRecorded(claim_id=claim_id, run_id=run_id, window=window),
+            actor=actor,
+        )
         listed = selection.as_list()
     return VerifyOutcome(
         claim_id=claim_id,

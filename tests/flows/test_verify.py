@@ -55,6 +55,11 @@ def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env
     # a "first ever" claim gets a timeline and an auditable search window
     assert run.search_window["superlative"] is True
     assert run.search_window["timeline"][0]["date"] < "2018-03-01"
+    with Session(db.engine) as s:
+        recorded = [
+            e for e in audit.events_for(s, f"claim:{claim_id}") if e.action == "search.window"
+        ]
+    assert recorded and recorded[-1].payload["window"]["queries"] == run.queries
     sites = Counter(e["site"] for e in evidence)
     assert len(sites) >= 3 and max(sites.values()) <= 2
     assert all(e["matched_terms"] for e in evidence)
@@ -120,6 +125,9 @@ def test_cli_verify_prints_top_evidence_as_json(db, prefect_api, corpus_env, cli
     out = json.loads(r.out.strip().splitlines()[-1])
     assert out["status"] == "queued" and out["evidence"]
     assert out["evidence"][0]["rank"] == 1 and out["evidence"][0]["url"].startswith("http://127.")
+    shown = json.loads(cli("claim", "show", str(out["claim_id"]), "--json").out)
+    assert shown["search_window"]["queries"] and shown["search_window"]["sources"]
+    assert "searched:" in cli("claim", "show", str(out["claim_id"])).out
 
 
 def test_cli_verify_bad_source_is_refused_before_writing(db, cli) -> None:  # type: ignore[no-untyped-def]
@@ -169,8 +177,11 @@ def test_semantic_rerank_setting_adds_a_semantic_component(
     assert evidence and all("semantic" in e["components"] for e in evidence)
 
 
-def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(db, prefect_api,  # type: ignore[no-untyped-def]
-                                                                       corpus_env) -> None:
+def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(
+    db,
+    prefect_api,  # type: ignore[no-untyped-def]
+    corpus_env,
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -183,8 +194,9 @@ def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(db, prefe
 
     async def artifacts() -> list:  # type: ignore[type-arg]
         async with get_client() as client:
-            return await client.read_artifacts(artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=[f"claim-{claim_id}"])))
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"claim-{claim_id}"]))
+            )
 
     found = asyncio.run(artifacts())
     assert any(a.type == "markdown" and outcome.evidence[0]["url"] in str(a.data) for a in found)
