@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -164,6 +164,12 @@ async def discover_for(
             claim_date=claim.claim_date,
             origin_url=claim.origin_url,
         )
+    if request.origin_url and not await asyncio.to_thread(_reusable_url, request.origin_url):
+        # fetch, archive and record the origin page once: the origin adapter reads its links
+        # from these bytes and the fetch step then reuses the recorded fetch
+        page = await fetcher.get(request.origin_url)
+        await asyncio.to_thread(store_result, page, run_id=run_id, actor=actor)
+        request = replace(request, origin_page=page)
     result = await discover(request, specs, fetcher, settings)
     with session_scope(get_engine()) as session:
         record_discovery(session, claim_id, run_id, result, actor=actor)
@@ -190,6 +196,11 @@ def _reusable(session: Session, url: str) -> Fetch | None:
         select(func.count()).select_from(Passage).where(Passage.fetch_id == previous.id)
     ).one()
     return previous if has_passages else None
+
+
+def _reusable_url(url: str) -> bool:
+    with Session(get_engine()) as session:
+        return _reusable(session, url) is not None
 
 
 def _extract(result: FetchResult) -> Extraction | None:

@@ -56,6 +56,9 @@ class DiscoveryRequest:
     origin_url: str | None = None
     claim_date: date | None = None
     max_results: int = 30  # per adapter; the run caps the total at settings.max_candidates
+    # the origin page when the caller has already fetched (and archived) it: `origin` reads
+    # its links from these bytes instead of asking the site a second time
+    origin_page: FetchResult | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

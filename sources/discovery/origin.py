@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from evidence.errors import AdapterError
 from sources.discovery.base import Adapter, Candidate, DiscoveryRequest
-from sources.results import Fetcher
+from sources.results import Fetcher, FetchResult
 
 _WEB_SCHEMES = ("http", "https")
 
@@ -31,7 +31,7 @@ class OriginAdapter(Adapter):
             return []
         first = self.candidate(page, query=None, rank=0, role="origin")
         try:
-            links = await self._links(fetcher, page)
+            links = await self._links(fetcher, page, request.origin_page)
         except AdapterError as exc:
             return [replace(first, meta={**first.meta, "links_error": str(exc)})]
         proposed = [first]
@@ -50,10 +50,15 @@ class OriginAdapter(Adapter):
             )
         return proposed
 
-    async def _links(self, fetcher: Fetcher, page: str) -> list[tuple[str, str]]:
+    async def _links(
+        self, fetcher: Fetcher, page: str, known: FetchResult | None = None
+    ) -> list[tuple[str, str]]:
         from sources.extract import extract  # lazily: extraction pulls in bs4 and lxml
 
-        result = await self.get(fetcher, page, what="the origin page")
+        if known is not None and known.ok and known.url == page and not known.not_modified:
+            result = known
+        else:
+            result = await self.get(fetcher, page, what="the origin page")
         extraction = extract(
             result.body, url=result.final_url or page, content_type=result.content_type
         )

@@ -200,3 +200,22 @@ def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(
 
     found = asyncio.run(artifacts())
     assert any(a.type == "markdown" and outcome.evidence[0]["url"] in str(a.data) for a in found)
+
+
+def test_the_origin_page_is_requested_once_per_verification(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    from flows.pipeline import VerifyConfig
+    from flows.verify import verify_claim
+
+    claim = [c for c in corpus_env.claims() if c.get("url")][1]
+    parts = urlsplit(claim["url"])
+    site = next(
+        s.key
+        for s in corpus_env.corpus.sites
+        if corpus_env.base_url(s.key) == f"{parts.scheme}://{parts.netloc}"
+    )
+    before = corpus_env.hits(site, parts.path)
+    claim_id = _add(db, claim["text"], url=claim["url"])
+    asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    assert corpus_env.hits(site, parts.path) - before == 1
