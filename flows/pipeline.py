@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from evidence import audit, claims
 from evidence.db import get_engine, session_scope
+from evidence.errors import BadInput
 from evidence.evidence_store import record_evidence
 from evidence.models import Claim, Document, FactCheck, Fetch, Passage, Run
 from evidence.rank import PassageInput, rank_passages
@@ -47,6 +48,7 @@ from sources.discovery.run import DiscoveryResult, discover, make_request
 from sources.extract import extract
 from sources.results import Extraction, FetchResult
 from sources.store import previous_fetch, record_extraction, record_fetch
+from sources.urls import normalize_url
 
 DONE_STATUSES = frozenset({"queued", "in_review", "decided", "published", "duplicate"})
 PRIORITY_FACT_CHECK = 20  # an existing fact-check matched: quick to settle
@@ -198,6 +200,22 @@ def _reusable(session: Session, url: str) -> Fetch | None:
     return previous if has_passages else None
 
 
+def _attempted_in_run(session: Session, run_id: int | None) -> dict[str, Fetch]:
+    """This run's failed fetches by normalised URL."""
+    if run_id is None:
+        return {}
+    rows = session.exec(
+        select(Fetch).where(Fetch.run_id == run_id, col(Fetch.error_kind).is_not(None))
+    ).all()
+    attempted: dict[str, Fetch] = {}
+    for row in rows:
+        try:
+            attempted[normalize_url(row.requested_url)] = row
+        except BadInput:
+            continue
+    return attempted
+
+
 def _reusable_url(url: str) -> bool:
     with Session(get_engine()) as session:
         return _reusable(session, url) is not None
@@ -268,7 +286,22 @@ async def fetch_candidates(
     pages: list[Page] = []
     todo: list[Candidate] = []
     with Session(get_engine()) as session:
+        attempted = _attempted_in_run(session, run_id)
         for candidate in candidates:
+            failed = attempted.get(candidate.url)
+            if failed is not None:  # this run already tried it (the origin page): no retry
+                pages.append(
+                    Page(
+                        candidate.url,
+                        failed.document_id,
+                        failed.id,
+                        False,
+                        True,
+                        error_kind=failed.error_kind,
+                        error=failed.error,
+                    )
+                )
+                continue
             reused = _reusable(session, candidate.url)
             if reused is not None:
                 extraction = reextract(reused)
