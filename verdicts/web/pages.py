@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlmodel import Session, col, select
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from evidence import audit
+from evidence import audit, claims
 from evidence.errors import BadInput, NotFound
 from evidence.models import Claim, Fetch, User, Verdict
 from verdicts import claimreview, decisions, queue, users
@@ -176,6 +176,9 @@ def _claim_context(request: Request, session: Session, claim_id: int, user: User
         "holds_lease": task is not None and task.lease_holder == user.name,
         "form": {"rating": "", "rationale": "", "evidence_ids": []},
         "form_error": None,
+        # where and over which dates the last run looked: for "first/never/only" claims the
+        # timeline of dated evidence is what a reviewer weighs
+        "window": claims.latest_search_window(session, claim_id),
     }
 
 

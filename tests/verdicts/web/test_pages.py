@@ -189,3 +189,41 @@ def test_timeline_dashboard_and_archived_copy(app: FastAPI, db: DB) -> None:
     assert "<script>window" not in archive.text
     assert "WARC-Target-URI" in archive.text
     assert missing.status_code == 404
+
+
+def test_claim_page_shows_the_search_window_and_escapes_its_timeline(app: FastAPI, db: DB) -> None:
+    from evidence.models import Run
+
+    payload = "<script>window.__pwned=1</script>"
+    with data(db) as s:
+        reviewer = make_user(s, "reviewer")
+        claim, _ = make_reviewable_claim(s)
+        s.add(
+            Run(
+                claim_id=claim.id,
+                status="done",
+                queries=["kim offer talks"],
+                search_window={
+                    "note": "Searched 3 sources for 1 query; dated evidence from 1994-10-21 to 2018-03-08.",
+                    "timeline": [
+                        {
+                            "date": "1994-10-21",
+                            "dated_by": "text-date",
+                            "precision": "day",
+                            "site": "wiki.example",
+                            "excerpt": f"Agreed Framework {payload}",
+                            "url": "https://wiki.example/Agreed_Framework",
+                        }
+                    ],
+                },
+            )
+        )
+
+    async def go(client: httpx.AsyncClient) -> httpx.Response:
+        await login(client, reviewer.name, reviewer.password)
+        return await client.get(f"/claims/{claim.id}")
+
+    page = run(app, go)
+    assert "Searched 3 sources for 1 query" in page.text
+    assert "<b>1994-10-21</b>" in page.text and "Agreed Framework" in page.text
+    assert payload not in page.text and "&lt;script&gt;" in page.text
