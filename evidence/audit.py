@@ -346,16 +346,9 @@ def record(session: Session, event: Event, *, actor: str) -> AuditEvent:
         subject=subject,
         payload=payload,
         prev_hash=prev_hash,
-        hash=compute_hash(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=event.action,
-            subject=subject,
-            payload=payload,
-            prev_hash=prev_hash,
-        ),
+        hash="",
     )
+    row.hash = rehash(row)
     session.add(row)
     session.flush()
     return row
