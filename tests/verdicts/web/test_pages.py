@@ -204,7 +204,8 @@ def test_claim_page_shows_the_search_window_and_escapes_its_timeline(app: FastAP
                 status="done",
                 queries=["kim offer talks"],
                 search_window={
-                    "note": "Searched 3 sources for 1 query; dated evidence from 1994-10-21 to 2018-03-08.",
+                    "note": "Searched 3 sources for 1 query; dated evidence from 1994-10-21 "
+                    "to 2018-03-08.",
                     "timeline": [
                         {
                             "date": "1994-10-21",
