@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _prepare(data_dir: Path, environment: dict[str, str]) -> None:
@@ -67,9 +68,8 @@ def print_queue() -> None:
         for item in list_queue(session, limit=50):
             console.print(
                 f"[bold]claim {item.claim_id}[/bold] (priority {item.priority}) "
-                f"{item.claimant or 'unknown'}: {item.text}",
+                f"{escape(item.claimant or 'unknown')}: {escape(item.text)}",
                 markup=True,
-                highlight=False,
             )
             for fc in session.exec(_fact_checks(item.claim_id)).all():
                 console.print(
@@ -87,7 +87,7 @@ def print_queue() -> None:
     )
 
 
-def _fact_checks(claim_id: int):  # type: ignore[no-untyped-def]
+def _fact_checks(claim_id: int) -> Any:
     from sqlmodel import select
 
     from evidence.models import FactCheck
