@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -302,28 +303,67 @@ async def fetch_candidates(
                     )
                 )
                 continue
-            reused = _reusable(session, candidate.url)
+            reused = _reused_page(session, candidate.url)
             if reused is not None:
-                extraction = reextract(reused)
-                checks = embedded_fact_checks(extraction, reused) if extraction else ()
-                pages.append(
-                    Page(
-                        candidate.url, reused.document_id, reused.id, True, True, fact_checks=checks
-                    )
-                )
+                pages.append(reused)
             else:
                 todo.append(candidate)
+    fetched = await asyncio.gather(
+        *(_fetch_once(c, fetcher, run_id=run_id, actor=actor) for c in todo)
+    )
+    return [*pages, *fetched]
 
-    async def one(candidate: Candidate) -> FetchResult:
-        if is_local(candidate):
-            return await asyncio.to_thread(load_local, candidate)
-        result: FetchResult = await fetcher.get(candidate.url)
-        return result
 
-    results = await asyncio.gather(*(one(c) for c in todo))
-    for result in results:
-        pages.append(await asyncio.to_thread(store_result, result, run_id=run_id, actor=actor))
-    return pages
+def _reused_page(session: Session, url: str) -> Page | None:
+    """A page recorded in full earlier, with the ClaimReviews its archived copy embeds."""
+    reused = _reusable(session, url)
+    if reused is None:
+        return None
+    extraction = reextract(reused)
+    checks = embedded_fact_checks(extraction, reused) if extraction else ()
+    return Page(url, reused.document_id, reused.id, True, True, fact_checks=checks)
+
+
+def _reused_page_now(url: str) -> Page | None:
+    with Session(get_engine()) as session:
+        return _reused_page(session, url)
+
+
+# URL -> the page being fetched, per shared fetcher (a batch shares one across its claims)
+_INFLIGHT: weakref.WeakKeyDictionary[Any, dict[str, asyncio.Future[Page | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _fetch_once(
+    candidate: Candidate, fetcher: Any, *, run_id: int | None, actor: str
+) -> Page:
+    """Fetch and record one candidate, once per URL across the claims sharing ``fetcher``:
+    a claim that needs a page another claim is fetching waits for that page instead of
+    asking the site a second time."""
+    inflight = _INFLIGHT.setdefault(fetcher, {})
+    running = inflight.get(candidate.url)
+    if running is not None:
+        shared = await asyncio.shield(running)
+        if shared is not None:
+            return replace(shared, reused=True)
+    future: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
+    inflight[candidate.url] = future
+    page: Page | None = None
+    try:
+        # the other claim may have finished it between our look-up and now
+        page = await asyncio.to_thread(_reused_page_now, candidate.url)
+        if page is None:
+            if is_local(candidate):
+                result = await asyncio.to_thread(load_local, candidate)
+            else:
+                result = await fetcher.get(candidate.url)
+            page = await asyncio.to_thread(store_result, result, run_id=run_id, actor=actor)
+        return page
+    finally:
+        if inflight.get(candidate.url) is future:
+            del inflight[candidate.url]
+        future.set_result(page)
 
 
 # -- rank -----------------------------------------------------------------------------------

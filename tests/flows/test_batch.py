@@ -58,8 +58,11 @@ def test_batch_reports_each_failure_and_finishes_the_rest(
     with Session(db.engine) as s:
         queued = s.exec(select(func.count()).select_from(ReviewTask)).one()
         dead = s.exec(select(Fetch).where(Fetch.requested_url == "http://127.0.0.1:9/gone")).one()
+        ok_urls = s.exec(select(Fetch.requested_url).where(Fetch.status_code == 200)).all()
     assert queued == summary["queued"]
     assert dead.error_kind in {"connect", "robots"}
+    # claims verified side by side share pages: each is fetched once, not once per claim
+    assert len(ok_urls) == len(set(ok_urls))
     again = cli("verify-batch", str(path), "--json")
     assert json.loads(again.out.strip().splitlines()[-1])["skipped"] == summary["total"]
 
