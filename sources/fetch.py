@@ -51,6 +51,7 @@ from sources.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache
 
 log = logging.getLogger(__name__)
 
+ARCHIVE_MARGIN_S = 0.2  # body reading stops this long before the deadline, to archive it
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 ACCEPT_ENCODING = "gzip, deflate"  # the codings _Decoder undoes
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -201,6 +202,7 @@ class _Request:
     headers: dict[str, str] = field(default_factory=dict)
     archive: bool = True
     body_cap: int | None = None  # robots.txt: its own cap, and a longer body is cut, not refused
+    deadline: float | None = None  # loop time the URL's total deadline runs out
 
     @property
     def key(self) -> str:
@@ -464,6 +466,7 @@ class AsyncFetcher:
             request = await self._prepare(current, use_robots=use_robots)
             request.headers = {"Accept": accept or DEFAULT_ACCEPT, **conditional}
             request.archive, request.body_cap = archive, body_cap
+            request.deadline = trace.deadline
             seen.add(request.key)
             hop = trace.last = await self._with_retries(trace, request)
             if hop.error is not None and not (body_cap and hop.error.error_kind == "too_large"):
@@ -549,7 +552,7 @@ class AsyncFetcher:
             with pinned(req.host, req.port, req.ip), _httpx_boundary(req.url):
                 response = await self._client.send(request, stream=True)
                 try:
-                    body = await self._read_body(req.url, response, req.body_cap)
+                    body = await self._read_body(req.url, response, req.body_cap, req.deadline)
                 finally:
                     await response.aclose()
         hop = _Hop(
@@ -575,8 +578,12 @@ class AsyncFetcher:
             hop.archived = await asyncio.to_thread(self.archive.write, exchange)
         return hop
 
-    async def _read_body(self, url: str, response: httpx.Response, cap: int | None) -> _Body:
-        """Stream the raw body under both caps; a cap or a broken stream ends it early."""
+    async def _read_body(
+        self, url: str, response: httpx.Response, cap: int | None, deadline: float | None = None
+    ) -> _Body:
+        """Stream the raw body under both caps; a cap, a broken stream or the deadline ends it
+        early. The deadline stops reading a little before the whole URL's deadline, so what
+        arrived is still archived (WARC-Truncated: time) before the fetch gives up."""
         cap = cap or self.settings.max_body_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
@@ -591,14 +598,19 @@ class AsyncFetcher:
         except FetchError as exc:
             return _Body(b"", b"", exc, "unspecified")
         raw = bytearray()
+        stop = None if deadline is None else deadline - ARCHIVE_MARGIN_S
         try:
-            with _httpx_boundary(url):
-                async for chunk in response.aiter_raw():
-                    room = cap - len(raw)
-                    raw.extend(chunk[:room])
-                    decoder.feed(chunk[:room])
-                    if len(chunk) > room:
-                        raise FetchError(url, "too_large", f"{url} sent more than {cap} bytes.")
+            async with asyncio.timeout_at(stop):
+                with _httpx_boundary(url):
+                    async for chunk in response.aiter_raw():
+                        room = cap - len(raw)
+                        raw.extend(chunk[:room])
+                        decoder.feed(chunk[:room])
+                        if len(chunk) > room:
+                            raise FetchError(url, "too_large", f"{url} sent more than {cap} bytes.")
+        except TimeoutError:
+            error = FetchError(url, "timeout", f"{url} did not finish within its deadline.")
+            return _Body(bytes(raw), decoder.body(bytes(raw)), error, "time")
         except FetchError as exc:
             truncated = "length" if exc.error_kind == "too_large" else "disconnect"
             return _Body(bytes(raw), decoder.body(bytes(raw)), exc, truncated)
