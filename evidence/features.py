@@ -47,22 +47,6 @@ _WORD_NUMBER = re.compile(
     r"\s+([A-Za-z][\w-]*)",
     re.I,
 )
-_WORD_VALUES = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "twenty": 20,
-    "hundred": 100,
-    "dozen": 12,
-}
 
 
 @dataclass(frozen=True)
@@ -165,7 +149,7 @@ def quantities(text: str) -> tuple[Quantity, ...]:
     for match in _WORD_NUMBER.finditer(blanked):
         found.append(
             Quantity(
-                float(_WORD_VALUES[match.group(1).lower()]),
+                float(tx.WORD_NUMBERS[match.group(1).lower()]),
                 _unit_of(match.group(2)),
                 match.group(0),
             )

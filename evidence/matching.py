@@ -105,19 +105,11 @@ _ANTONYM_MAP: dict[str, set[str]] = {}
 for _a, _b in _ANTONYMS:
     _ANTONYM_MAP.setdefault(_a, set()).add(_b)
     _ANTONYM_MAP.setdefault(_b, set()).add(_a)
+# "two" .. "twenty" read as digits, so "seven ministers" matches "7 ministers"
 _WORD_DIGITS = {
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "twenty": "20",
+    word: str(value)
+    for word, value in tx.WORD_NUMBERS.items()
+    if 2 <= value <= 20 and word != "dozen"
 }
 
 

@@ -75,7 +75,7 @@ _DATE = re.compile(
     ),
     re.I,
 )
-_WORD_NUMBERS = {
+WORD_NUMBERS = {  # number words and their values, shared by features and matching
     "one": 1,
     "two": 2,
     "three": 3,
@@ -86,7 +86,9 @@ _WORD_NUMBERS = {
     "eight": 8,
     "nine": 9,
     "ten": 10,
+    "eleven": 11,
     "twelve": 12,
+    "dozen": 12,
     "twenty": 20,
     "hundred": 100,
     "thousand": 1000,
@@ -143,8 +145,8 @@ def numbers(text: str) -> list[Number]:
         out.append(Number(raw, value, raw.endswith("%") or "cent" in raw.lower()))
     lowered = tokens(text)
     for word in lowered:
-        if word in _WORD_NUMBERS and word not in ("one",):
-            out.append(Number(word, float(_WORD_NUMBERS[word]), False))
+        if word in WORD_NUMBERS and word not in ("one",):
+            out.append(Number(word, float(WORD_NUMBERS[word]), False))
     return out
 
 
