@@ -21,14 +21,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m flows.demo
+	$(BIN)/python -m demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check evidence sources verdicts flows tests
-	$(BIN)/ruff format --check evidence sources verdicts flows tests
+	$(BIN)/ruff check evidence sources verdicts flows demo bench tests
+	$(BIN)/ruff format --check evidence sources verdicts flows demo bench tests
 
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_ranking

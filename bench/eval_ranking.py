@@ -23,10 +23,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from evidence import semantic
-from evidence.matching import similarity
-from evidence.rank import BM25_ONLY, DEFAULT_WEIGHTS, PassageInput, ScoredPassage, rank_passages
-from evidence.select import select_evidence
+from evidence.scoring import semantic
+from evidence.scoring.matching import similarity
+from evidence.scoring.rank import (
+    BM25_ONLY,
+    DEFAULT_WEIGHTS,
+    PassageInput,
+    ScoredPassage,
+    rank_passages,
+)
+from evidence.scoring.select import select_evidence
 from evidence.settings import get_settings
 
 DATA = Path(__file__).parent / "data"

@@ -4,7 +4,7 @@
     python -m bench.flows --sizes 200,2000      # memory at 200 and 2,000 claims (~15 min)
 
 Set-up, each part in its own process so that none shares the GIL or the memory figure of
-another: a synthetic corpus server (``flows.corpus_server --synthetic``: N claims × 10 pages
+another: a synthetic corpus server (``demo.server --synthetic``: N claims × 10 pages
 over ``--hosts`` loopback hosts 127.0.1.x, every response delayed by ``--latency``), one
 standing ``prefect server start`` for the whole benchmark (its start-up is reported
 separately; a flow process without ``PREFECT_API_URL`` would pay a temporary server's
@@ -84,10 +84,10 @@ def free_port() -> int:
 def corpus_server(
     claims: int, workdir: Path, *, latency_s: float, hosts: int, seed: int
 ) -> Iterator[Corpus]:
-    """The synthetic corpus served by ``python -m flows.corpus_server`` in a child process."""
+    """The synthetic corpus served by ``python -m demo.server`` in a child process."""
     claims_file = workdir / f"claims-{claims}.jsonl"
     command = [
-        sys.executable, "-m", "flows.corpus_server", "--synthetic", str(claims),
+        sys.executable, "-m", "demo.server", "--synthetic", str(claims),
         "--seed", str(seed), "--hosts", str(hosts), "--latency", str(latency_s),
         "--port", str(free_port()), "--claims-out", str(claims_file),
     ]  # fmt: skip
@@ -184,7 +184,7 @@ def child_flow(claims_file: Path, n: int, concurrency: int) -> dict[str, Any]:
     """Import ``n`` claims into a fresh database, then verify them with `verify-batch`."""
     from evidence import claims
     from evidence.db import get_engine, session_scope, upgrade
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import run_batch_with_progress
 
     engine = get_engine()
@@ -254,7 +254,7 @@ def _row_counts() -> dict[str, int]:
 
 def claim_urls(n: int, *, port: int, seed: int, hosts: int) -> list[list[str]]:
     """Each claim's page URLs as the synthetic corpus lays them out (origin page first)."""
-    from flows.synthetic import (
+    from demo.synthetic import (
         HOST_NETWORK,
         PAGES_PER_CLAIM,
         SyntheticSpec,

@@ -4,7 +4,7 @@ task granularity (one task per claim step, never one per URL).
     python -m bench.prefect_granularity                  # 50 pages, 5 rounds
     python -m bench.prefect_granularity --pages 50 --rounds 5 --latency 0.05
 
-The same 50 pages of a synthetic corpus (served by ``flows.corpus_server`` in its own
+The same 50 pages of a synthetic corpus (served by ``demo.server`` in its own
 process, on 6 loopback hosts) are fetched three ways, each through one shared
 ``sources.fetch.AsyncFetcher`` (robots.txt, politeness slots, WARC archiving all on; the
 per-host delay 0 so that politeness does not hide the overhead):

@@ -143,10 +143,10 @@ def find_by_fingerprint(session: Session, fp: str) -> Claim | None:
 def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
     """Add a validated claim, or return the known one with the same fingerprint.
 
-    A near-duplicate of a known claim (``evidence.matching``, at the ``match_threshold``
+    A near-duplicate of a known claim (``evidence.scoring.matching``, at the ``match_threshold``
     setting) is added with status "duplicate", linked to the original, and not verified.
     """
-    from evidence.matching import find_near_duplicate
+    from evidence.scoring.matching import find_near_duplicate
     from evidence.settings import get_settings
 
     data = validate(data)

@@ -14,7 +14,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import reverify
-from flows.pipeline import VerifyConfig
+from flows.steps import VerifyConfig
 from flows.verify import _actor, _no_retry_on_bad_input, _sentence, fetcher_scope
 
 

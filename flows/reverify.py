@@ -23,8 +23,8 @@ from sqlmodel import Session, col, select
 from evidence import audit, claims
 from evidence.db import get_engine, session_scope
 from evidence.models import Document, Evidence, FactCheck, Passage, ReviewTask
-from flows import pipeline
-from flows.pipeline import Page, VerifyConfig
+from flows import steps
+from flows.steps import Page, VerifyConfig
 from sources.store import conditional_headers
 from verdicts.decisions import reopen
 from verdicts.notify import deliver
@@ -121,14 +121,12 @@ async def reverify_claim(
         before_top = {c.passage_id for c in cited if c.rank <= MATERIAL_TOP}
         urls = sorted({c.url for c in cited})
         validators = {url: conditional_headers(session, url) for url in urls}
-    report.run_id = run_id = pipeline.start_run(claim_id, actor=actor, kind="reverify")
+    report.run_id = run_id = steps.start_run(claim_id, actor=actor, kind="reverify")
     try:
         results = await asyncio.gather(*(fetcher.get(u, conditional=validators[u]) for u in urls))
         refetched: list[Page] = []
         for url, result in zip(urls, results, strict=True):
-            page = await asyncio.to_thread(
-                pipeline.store_result, result, run_id=run_id, actor=actor
-            )
+            page = await asyncio.to_thread(steps.store_result, result, run_id=run_id, actor=actor)
             refetched.append(page)
             with Session(get_engine()) as session:
                 keys = _new_keys(session, page.fetch_id)
@@ -137,10 +135,8 @@ async def reverify_claim(
             )
         report.checked_pages = len(urls)
         report.unchanged = sum(1 for r in results if r.not_modified)
-        found = await pipeline.discover_for(claim_id, run_id, config, fetcher, actor=actor)
-        pages = await pipeline.fetch_candidates(
-            found.candidates, fetcher, run_id=run_id, actor=actor
-        )
+        found = await steps.discover_for(claim_id, run_id, config, fetcher, actor=actor)
+        pages = await steps.fetch_candidates(found.candidates, fetcher, run_id=run_id, actor=actor)
         # a gone page keeps its archived passages as evidence: rank over its last good fetch
         kept = [p for p in refetched if p.ok] + [
             Page(c.url, c.document_id, None, True, True)
@@ -148,21 +144,21 @@ async def reverify_claim(
             if any(ch["kind"] == "page_gone" and ch["url"] == c.url for ch in report.changes)
         ]
         outcome = await asyncio.to_thread(
-            pipeline.rank, claim_id, run_id, [*pages, *kept], actor=actor
+            steps.rank, claim_id, run_id, [*pages, *kept], actor=actor
         )
         report.changes += _new_findings(outcome, before_top, known_checks)
         report.new_evidence = sum(1 for c in report.changes if c["kind"] == "new_top_evidence")
         await asyncio.to_thread(_conclude, report, actor)
     except Exception as exc:
-        pipeline.finish_run(run_id, status="failed", actor=actor, error=str(exc))
+        steps.finish_run(run_id, status="failed", actor=actor, error=str(exc))
         report.error = str(exc)
         raise
-    pipeline.finish_run(run_id, status="done", actor=actor)
+    steps.finish_run(run_id, status="done", actor=actor)
     return report
 
 
 def _new_findings(
-    outcome: pipeline.VerifyOutcome, before_top: set[int], known_checks: set[str]
+    outcome: steps.VerifyOutcome, before_top: set[int], known_checks: set[str]
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for fc in outcome.fact_checks:

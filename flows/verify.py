@@ -23,8 +23,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from evidence.errors import BadInput, FactcheckError
-from flows import pipeline
-from flows.pipeline import Page, VerifyConfig, VerifyOutcome
+from flows import steps
+from flows.steps import Page, VerifyConfig, VerifyOutcome
 from sources.fetch import AsyncFetcher
 
 _shared_fetcher: contextvars.ContextVar[AsyncFetcher | None] = contextvars.ContextVar(
@@ -64,7 +64,7 @@ async def fetcher_scope() -> AsyncIterator[AsyncFetcher]:
 
 @task(name="start-run", cache_policy=NO_CACHE)
 def start_run_task(claim_id: int) -> int:
-    return pipeline.start_run(claim_id, actor=_actor(), flow_run_id=str(flow_run.get_id() or ""))
+    return steps.start_run(claim_id, actor=_actor(), flow_run_id=str(flow_run.get_id() or ""))
 
 
 @task(
@@ -77,7 +77,7 @@ def start_run_task(claim_id: int) -> int:
 )
 async def discover_task(claim_id: int, run_id: int, config: VerifyConfig) -> list[Any]:
     async with fetcher_scope() as fetcher:
-        result = await pipeline.discover_for(claim_id, run_id, config, fetcher, actor=_actor())
+        result = await steps.discover_for(claim_id, run_id, config, fetcher, actor=_actor())
     logger = get_run_logger()
     for failure in result.failures:
         logger.warning("source %s failed (%s): %s", failure.source, failure.kind, failure.message)
@@ -94,17 +94,17 @@ async def discover_task(claim_id: int, run_id: int, config: VerifyConfig) -> lis
 )
 async def fetch_task(candidates: list[Any], run_id: int) -> list[Page]:
     async with fetcher_scope() as fetcher:
-        return await pipeline.fetch_candidates(candidates, fetcher, run_id=run_id, actor=_actor())
+        return await steps.fetch_candidates(candidates, fetcher, run_id=run_id, actor=_actor())
 
 
 @task(name="rank", cache_policy=NO_CACHE)
 def rank_task(claim_id: int, run_id: int, pages: list[Page]) -> VerifyOutcome:
-    return pipeline.rank(claim_id, run_id, pages, actor=_actor())
+    return steps.rank(claim_id, run_id, pages, actor=_actor())
 
 
 @task(name="route", cache_policy=NO_CACHE)
 def route_task(claim_id: int, run_id: int, outcome: VerifyOutcome) -> int:
-    return pipeline.route(claim_id, run_id, outcome, actor=_actor())
+    return steps.route(claim_id, run_id, outcome, actor=_actor())
 
 
 async def _publish(outcome: VerifyOutcome) -> None:
@@ -156,21 +156,21 @@ def _md(text: str) -> str:
 
 async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
     """The pipeline for one claim as plain steps (a batch runs this inside one task)."""
-    reason = pipeline.needs_verification(claim_id, force=config.force)
+    reason = steps.needs_verification(claim_id, force=config.force)
     if reason is not None:
         return VerifyOutcome(claim_id, None, "skipped", error=reason)
     actor = _actor()
-    run_id = pipeline.start_run(claim_id, actor=actor, flow_run_id=str(flow_run.get_id() or ""))
+    run_id = steps.start_run(claim_id, actor=actor, flow_run_id=str(flow_run.get_id() or ""))
     try:
         async with fetcher_scope() as fetcher:
-            found = await pipeline.discover_for(claim_id, run_id, config, fetcher, actor=actor)
-            pages = await pipeline.fetch_candidates(
+            found = await steps.discover_for(claim_id, run_id, config, fetcher, actor=actor)
+            pages = await steps.fetch_candidates(
                 found.candidates, fetcher, run_id=run_id, actor=actor
             )
-        outcome = await asyncio.to_thread(pipeline.rank, claim_id, run_id, pages, actor=actor)
-        await asyncio.to_thread(pipeline.route, claim_id, run_id, outcome, actor=actor)
+        outcome = await asyncio.to_thread(steps.rank, claim_id, run_id, pages, actor=actor)
+        await asyncio.to_thread(steps.route, claim_id, run_id, outcome, actor=actor)
     except Exception as exc:
-        pipeline.finish_run(run_id, status="failed", actor=actor, error=_sentence(exc))
+        steps.finish_run(run_id, status="failed", actor=actor, error=_sentence(exc))
         raise
     outcome.status = "queued"
     outcome.candidates = len(found.candidates)
@@ -188,7 +188,7 @@ def _sentence(exc: BaseException) -> str:
 async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> VerifyOutcome:
     """Plan, discover, fetch, extract, rank, record and route one claim to review."""
     config = config or VerifyConfig()
-    reason = pipeline.needs_verification(claim_id, force=config.force)
+    reason = steps.needs_verification(claim_id, force=config.force)
     if reason is not None:
         get_run_logger().info("claim %s skipped: %s", claim_id, reason)
         return VerifyOutcome(claim_id, None, "skipped", error=reason)
@@ -200,7 +200,7 @@ async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> Ver
         outcome = rank_task(claim_id, run_id, pages)
         route_task(claim_id, run_id, outcome)
     except Exception as exc:
-        pipeline.finish_run(run_id, status="failed", actor=_actor(), error=_sentence(exc))
+        steps.finish_run(run_id, status="failed", actor=_actor(), error=_sentence(exc))
         raise
     outcome.status = "queued"
     outcome.candidates = len(candidates)

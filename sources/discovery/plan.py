@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from evidence import text as textmod
+from evidence.scoring import text as textmod
 from sources.discovery.config import MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from sources.discovery.words import (
     FOREIGN_STOPWORDS,
@@ -83,7 +83,7 @@ def core_words(text: str) -> list[str]:
 
 
 def salient_entities(text: str) -> list[str]:
-    """Named entities worth searching for: `evidence.text.entities` without leading
+    """Named entities worth searching for: `evidence.scoring.text.entities` without leading
     articles, month names, foreign function words ("El") and capitalised common words that
     only open a sentence ("Vaccines cause autism")."""
     out: list[str] = []
@@ -148,7 +148,7 @@ def _unique_folded(words: list[str]) -> list[str]:
 
 
 def _phrases(text: str) -> list[str]:
-    """`evidence.text.key_phrases`, split again at foreign function words."""
+    """`evidence.scoring.text.key_phrases`, split again at foreign function words."""
     out: list[str] = []
     for phrase in textmod.key_phrases(text, max_phrases=8):
         run: list[str] = []

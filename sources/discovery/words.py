@@ -1,4 +1,4 @@
-"""Word-level helpers that discovery adds on top of `evidence.text` (which stays English-first).
+"""Word-level helpers discovery adds on top of `evidence.scoring.text` (English-first).
 
 Function words of the commonest other Latin-script languages of fact-checking (Spanish,
 Portuguese, French, German, Italian), so a Spanish claim does not yield "El" as an entity or
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from evidence.text import STOPWORDS, fold, stem
+from evidence.scoring.text import STOPWORDS, fold, stem
 
 # Only words that are not also meaningful English words ("die", "con", "den" are left out).
 FOREIGN_STOPWORDS = frozenset(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.server import CorpusServer
 from evidence.settings import get_settings
-from flows.corpus_server import CorpusServer
 
 
 @pytest.fixture(scope="session")

@@ -32,11 +32,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from demo.server import CorpusServer
 from evidence import claims
 from evidence.errors import FactcheckError
 from evidence.models import Claim, Evidence, Fetch, ReviewTask, Run
 from evidence.settings import Settings
-from flows.corpus_server import CorpusServer
 from flows.deploy import (
     DEPLOYMENTS,
     ROOT,

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 def _verify(db, claim: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     with Session(db.engine, expire_on_commit=False) as s:

@@ -32,7 +32,7 @@ def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     first = corpus_env.claims()[0]
@@ -81,7 +81,7 @@ def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env
 
 
 def test_rerunning_a_claim_duplicates_nothing(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     second = corpus_env.claims()[1]
@@ -100,7 +100,7 @@ def test_rerunning_a_claim_duplicates_nothing(db, prefect_api, corpus_env) -> No
 
 
 def test_a_failing_source_does_not_fail_the_claim(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     third = corpus_env.claims()[2]
@@ -140,7 +140,7 @@ def test_cli_verify_bad_source_is_refused_before_writing(db, cli) -> None:  # ty
 
 
 def test_passages_of_a_claim_are_unique_per_fetch(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     claim = corpus_env.claims()[4]
@@ -164,7 +164,7 @@ def test_semantic_rerank_setting_adds_a_semantic_component(
     monkeypatch,
 ) -> None:
     from evidence.settings import get_settings
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     monkeypatch.setenv("FACTCHECK_SEMANTIC_RERANK", "true")
@@ -185,7 +185,7 @@ def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     claim = corpus_env.claims()[6]
@@ -205,7 +205,7 @@ def test_verification_leaves_a_markdown_artifact_with_the_top_evidence(
 def test_the_origin_page_is_requested_once_per_verification(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
     from urllib.parse import urlsplit
 
-    from flows.pipeline import VerifyConfig
+    from flows.steps import VerifyConfig
     from flows.verify import verify_claim
 
     claim = [c for c in corpus_env.claims() if c.get("url")][1]

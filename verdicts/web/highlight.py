@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from evidence.text import fold, stem
+from evidence.scoring.text import fold, stem
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 

@@ -1,0 +1,142 @@
+"""Write a selection as Evidence and FactCheck rows, with its audit events.
+
+Re-running is safe: Evidence is unique on (claim, passage), so a re-run updates score, rank,
+components and copies in place and inserts nothing twice; rows the new selection dropped
+stay (a verdict may cite them) but turn ``active=False``. FactCheck is unique on
+(claim, url) and is updated the same way. One ``EvidenceSelected`` event lists what was
+chosen (passage id, score, rank); each newly found fact-check adds a ``FactCheckFound``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from evidence import audit
+from evidence.errors import BadInput
+from evidence.models import Evidence, FactCheck
+from evidence.scoring.select import MatchedFactCheck, SelectedPassage, Selection
+
+
+def record_evidence(
+    session: Session, claim_id: int, run_id: int | None, selection: Selection, *, actor: str
+) -> list[Evidence]:
+    """Store ``selection`` for the claim inside the caller's transaction; returns the
+    active Evidence rows in rank order."""
+    rows = [_upsert_evidence(session, claim_id, run_id, chosen) for chosen in selection.evidence]
+    kept = {row.passage_id for row in rows}
+    stale = session.exec(
+        select(Evidence).where(Evidence.claim_id == claim_id, col(Evidence.active).is_(True))
+    ).all()
+    for row in stale:
+        if row.passage_id not in kept:
+            row.active = False
+            session.add(row)
+    for matched in selection.fact_checks:
+        _upsert_fact_check(session, claim_id, matched, actor=actor)
+    session.flush()
+    event = audit.EvidenceSelected.model_validate(
+        {
+            "claim_id": claim_id,
+            "evidence": [
+                {"passage_id": r.passage_id, "score": r.score, "rank": r.rank} for r in rows
+            ],
+            "run_id": run_id,
+            "fact_checks": [m.fact_check.url for m in selection.fact_checks],
+        }
+    )
+    audit.record(session, event, actor=actor)
+    return rows
+
+
+def _passage_id(chosen: SelectedPassage) -> int:
+    pid = chosen.scored.passage_id
+    if not isinstance(pid, int):
+        raise BadInput(f"The passage id {pid!r} is not a stored passage's id.")
+    return pid
+
+
+def _upsert_evidence(
+    session: Session, claim_id: int, run_id: int | None, chosen: SelectedPassage
+) -> Evidence:
+    passage_id = _passage_id(chosen)
+    row = _find_evidence(session, claim_id, passage_id)
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = _fill(
+                    Evidence(claim_id=claim_id, passage_id=passage_id, score=0, rank=0),
+                    run_id,
+                    chosen,
+                )
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError:
+            # a concurrent run inserted this pair first: update its row instead
+            row = _find_evidence(session, claim_id, passage_id)
+            if row is None:
+                raise
+    session.add(_fill(row, run_id, chosen))
+    return row
+
+
+def _fill(row: Evidence, run_id: int | None, chosen: SelectedPassage) -> Evidence:
+    row.run_id = run_id
+    row.score = float(chosen.scored.score)
+    row.rank = chosen.rank
+    row.components = {k: float(v) for k, v in chosen.scored.components.items()}
+    row.matched_terms = list(chosen.scored.matched_terms)
+    row.copies = [c.as_json() for c in chosen.copies]
+    row.active = True
+    return row
+
+
+def _find_evidence(session: Session, claim_id: int, passage_id: int) -> Evidence | None:
+    return session.exec(
+        select(Evidence).where(Evidence.claim_id == claim_id, Evidence.passage_id == passage_id)
+    ).first()
+
+
+def _upsert_fact_check(
+    session: Session, claim_id: int, matched: MatchedFactCheck, *, actor: str
+) -> FactCheck:
+    fc = matched.fact_check
+    row = session.exec(
+        select(FactCheck).where(FactCheck.claim_id == claim_id, FactCheck.url == fc.url)
+    ).first()
+    is_new = row is None
+    if row is None:
+        row = FactCheck(claim_id=claim_id, url=fc.url, source=fc.source)
+    row.source = fc.source
+    row.document_id = fc.document_id
+    row.claim_reviewed = fc.claim_reviewed
+    row.rating = fc.rating
+    row.publisher = fc.publisher
+    row.review_date = fc.review_date
+    row.similarity = matched.similarity
+    session.add(row)
+    session.flush()
+    if is_new:
+        found = audit.FactCheckFound.model_validate(
+            {
+                "claim_id": claim_id,
+                "url": fc.url,
+                "rating": fc.rating,
+                "publisher": fc.publisher,
+                "similarity": matched.similarity,
+            }
+        )
+        audit.record(session, found, actor=actor)
+    return row
+
+
+def active_fact_checks(session: Session, claim_id: int) -> list[FactCheck]:
+    """The claim's matched fact-checks, most similar first (shown above other evidence)."""
+    return list(
+        session.exec(
+            select(FactCheck)
+            .where(FactCheck.claim_id == claim_id)
+            .order_by(col(FactCheck.similarity).desc(), col(FactCheck.id))
+        ).all()
+    )

@@ -1,0 +1,95 @@
+"""The `factcheck` command.
+
+Each package contributes its commands (``register(app)``); each command is a thin shell over
+a plain function. Prefect is imported only by the commands that run flows: importing it
+costs ~2 s (PREFECT_NOTES.md).
+
+Expected errors print one sentence on stderr and exit with the error's code (2 for bad
+input, with nothing written); a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from evidence.errors import FactcheckError
+from flows.cli import claims as evidence_cli
+from flows.cli.support import err_console
+
+app = typer.Typer(
+    name="factcheck",
+    help="Fact-check claim verification: evidence discovery, review queue, audit trail.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+audit_app = typer.Typer(
+    help="Audit trail: verify the chain, show timelines, export bundles.", no_args_is_help=True
+)
+app.add_typer(evidence_cli.db_app, name="db")
+app.add_typer(evidence_cli.claim_app, name="claim")
+app.add_typer(audit_app, name="audit")
+
+
+def _register_all() -> None:
+    from flows.cli import audit as audit_commands
+    from flows.cli import audit_verify
+    from flows.cli import extract as sources_cli_extract
+    from flows.cli import fetch as sources_cli
+    from flows.cli import review as verdicts_cli
+    from flows.cli import verify as flow_commands
+
+    sources_cli.register(app)
+    sources_cli_extract.register(app)
+    verdicts_cli.register(app, audit_app)
+    flow_commands.register(app)
+    audit_app.command("verify")(audit_verify.audit_verify)
+    audit_commands.register(audit_app)
+
+
+_register_all()
+
+
+def _exception_classes() -> tuple[tuple[type[BaseException], ...], ...]:
+    exits: list[type[BaseException]] = [typer.Exit]
+    aborts: list[type[BaseException]] = [typer.Abort]
+    usage: list[type[BaseException]] = [typer.exceptions.TyperException]
+    try:
+        import click
+
+        exits.append(click.exceptions.Exit)
+        aborts.append(click.exceptions.Abort)
+        usage.append(click.ClickException)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(exits), tuple(aborts), tuple(usage)
+
+
+_EXIT, _ABORT, _USAGE = _exception_classes()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="factcheck", standalone_mode=False)
+    except _EXIT as exc:
+        code = int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORT:
+        err_console.print("Aborted.")
+        code = 1
+    except _USAGE as exc:
+        # typer >= 0.24 vendors click; older versions raise click's own exceptions
+        err_console.print(f"Error: {exc.format_message()}")  # type: ignore[attr-defined]
+        code = int(getattr(exc, "exit_code", 2))
+    except FactcheckError as exc:
+        err_console.print(str(exc))
+        code = exc.exit_code
+    else:
+        code = result if isinstance(result, int) else 0
+    if argv is None:
+        sys.exit(code)
+    return code

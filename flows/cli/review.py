@@ -1,0 +1,357 @@
+"""`factcheck review …`, `user …`, `export claimreview`, `serve`: thin shells over verdicts.*.
+
+The reviewer is ``--as NAME``, else ``FACTCHECK_ACTOR``, else the operating-system user; the
+audit log names them ``user:<name>``. Claims are named by claim id everywhere except
+``approve``/``reject``, which name a verdict id. Webhooks and Prefect events go out after the
+transaction commits.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from evidence.db import session_scope
+from evidence.errors import BadInput
+from flows.cli.support import console, err_console, open_db, print_json
+from verdicts import claimreview, decisions, notify, queue, users
+
+review_app = typer.Typer(
+    help="Take, decide and approve claims in the review queue.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Add users and change their roles or passwords.", no_args_is_help=True)
+export_app = typer.Typer(help="Export published verdicts.", no_args_is_help=True)
+
+AsOption = Annotated[str | None, typer.Option("--as", help="act as this user")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+SNIPPET_CHARS = 160
+
+
+def reviewer_name(as_: str | None) -> str:
+    """``--as``, else FACTCHECK_ACTOR, else the operating-system user."""
+    if as_:
+        return as_
+    try:
+        return os.environ.get("FACTCHECK_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        raise BadInput("Say who you are with --as NAME.") from None
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+
+
+def _print_detail(detail: decisions.ClaimDetail) -> None:
+    claim, task = detail.claim, detail.task
+    console.print(f"Claim {claim.id} [{claim.status}]: {claim.text}")
+    if claim.claimant or claim.claim_date or claim.origin_url:
+        console.print(
+            f"  by {claim.claimant or '?'} on {claim.claim_date or '?'} "
+            f"at {claim.origin_url or '?'}"
+        )
+    if task is not None:
+        lease = (
+            f", leased by {task.lease_holder} until {task.lease_expires_at:%Y-%m-%d %H:%M} UTC"
+            if task.lease_holder and task.lease_expires_at
+            else ""
+        )
+        console.print(
+            f"  task {task.id}: {task.state}, version {task.version}, policy {detail.policy}{lease}"
+        )
+    for check in detail.fact_checks:
+        console.print(
+            f"  fact-check: {check.rating or '?'} by {check.publisher or '?'} {check.url}"
+        )
+    for ev in detail.evidence:
+        flag = "" if ev.active else " (inactive)"
+        console.print(
+            f"  evidence {ev.evidence_id}{flag} [{ev.score:.3f}] {ev.site or '?'} — "
+            f"{ev.title or ev.url}"
+        )
+        console.print(f"      {_snippet(ev.passage)}")
+    for v in detail.verdicts:
+        console.print(
+            f"  verdict {v.id}: {v.rating} ({v.state}) by {v.reviewer}: {_snippet(v.rationale)}"
+        )
+
+
+@review_app.command("next")
+def review_next(
+    as_: AsOption = None,
+    json_out: JsonOption = False,
+    lease_minutes: Annotated[int | None, typer.Option(help="lease length")] = None,
+    tag: Annotated[str | None, typer.Option(help="only claims with this tag")] = None,
+    claimant: Annotated[str | None, typer.Option(help="only claims by this claimant")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="only claims with this site or adapter")
+    ] = None,
+) -> None:
+    """Lease the next claim (or show the one you hold) and print it."""
+    name = reviewer_name(as_)
+    filters = queue.QueueFilter(tag=tag, claimant=claimant, source=source)
+    with session_scope(open_db()) as session:
+        task = queue.next_task(session, name, filters=filters, lease_minutes=lease_minutes)
+        detail = decisions.claim_detail(session, task.claim_id, viewer=name) if task else None
+    if json_out:
+        print_json(detail.model_dump(mode="json") if detail else None)
+    elif detail is None:
+        console.print("The queue is empty.")
+    else:
+        _print_detail(detail)
+
+
+@review_app.command("show")
+def review_show(claim_id: int, as_: AsOption = None, json_out: JsonOption = False) -> None:
+    """Show a claim with its evidence, existing fact-checks and verdicts."""
+    name = reviewer_name(as_)
+    with session_scope(open_db()) as session:
+        detail = decisions.claim_detail(session, claim_id, viewer=name)
+    if json_out:
+        print_json(detail.model_dump(mode="json"))
+    else:
+        _print_detail(detail)
+
+
+@review_app.command("decide")
+def review_decide(
+    claim_id: int,
+    rating: Annotated[str, typer.Option(help="a rating of the scale")],
+    note: Annotated[str, typer.Option(help="the rationale")],
+    evidence: Annotated[
+        list[int] | None, typer.Option(help="a cited evidence id; repeatable")
+    ] = None,
+    as_: AsOption = None,
+    version: Annotated[int | None, typer.Option(help="the task version you read")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Record your verdict on a claim."""
+    name = reviewer_name(as_)
+    with session_scope(open_db()) as session:
+        verdict = decisions.decide(
+            session,
+            claim_id,
+            reviewer=name,
+            rating=rating,
+            rationale=note,
+            evidence_ids=evidence or [],
+            expected_version=version,
+            actor=f"user:{name}",
+        )
+        shown = decisions.VerdictPublic.model_validate(verdict, from_attributes=True)
+    notify.deliver(session)
+    if json_out:
+        print_json(shown.model_dump(mode="json"))
+    else:
+        console.print(f"Verdict {shown.id} on claim {claim_id}: {shown.rating} ({shown.state}).")
+
+
+@review_app.command("approve")
+def review_approve(verdict_id: int, as_: AsOption = None) -> None:
+    """Approve (and publish) a verdict awaiting approval or in dispute."""
+    name = reviewer_name(as_)
+    with session_scope(open_db()) as session:
+        verdict = decisions.approve(session, verdict_id, editor=name, actor=f"user:{name}")
+        claim_id, rating = verdict.claim_id, verdict.rating
+    notify.deliver(session)
+    console.print(f"Verdict {verdict_id} on claim {claim_id} approved and published: {rating}.")
+
+
+@review_app.command("reject")
+def review_reject(
+    verdict_id: int,
+    reason: Annotated[str, typer.Option(help="why it goes back")],
+    as_: AsOption = None,
+) -> None:
+    """Send a verdict awaiting approval back to the queue."""
+    name = reviewer_name(as_)
+    with session_scope(open_db()) as session:
+        verdict = decisions.reject(
+            session, verdict_id, editor=name, reason=reason, actor=f"user:{name}"
+        )
+        claim_id = verdict.claim_id
+    console.print(f"Verdict {verdict_id} rejected; claim {claim_id} is back in the queue.")
+
+
+@review_app.command("release")
+def review_release(claim_id: int, as_: AsOption = None) -> None:
+    """Give a claim you lease back to the queue."""
+    name = reviewer_name(as_)
+    with session_scope(open_db()) as session:
+        task = queue.task_for_claim(session, claim_id)
+        if task is None or task.id is None:
+            raise BadInput(f"Claim {claim_id} is not in the review queue.")
+        queue.release(session, task.id, reviewer=name, actor=f"user:{name}")
+    console.print(f"Claim {claim_id} released.")
+
+
+@review_app.command("reopen")
+def review_reopen(
+    claim_id: int,
+    reason: Annotated[str, typer.Option(help="why it needs another look")],
+    as_: AsOption = None,
+) -> None:
+    """Put a decided claim back in the queue; its verdict stays in the history."""
+    name = reviewer_name(as_)
+    with session_scope(open_db()) as session:
+        users.user_with(session, name, users.APPROVE)
+        decisions.reopen(session, claim_id, reason=reason, actor=f"user:{name}")
+    notify.deliver(session)
+    console.print(f"Claim {claim_id} re-opened.")
+
+
+@review_app.command("list")
+def review_list(
+    status: Annotated[str | None, typer.Option(help="a task state, open (default) or all")] = None,
+    source: Annotated[str | None, typer.Option(help="site or discovery adapter")] = None,
+    claimant: Annotated[str | None, typer.Option(help="claimant (any case)")] = None,
+    tag: Annotated[str | None, typer.Option(help="tag")] = None,
+    holder: Annotated[str | None, typer.Option(help="leased by this reviewer")] = None,
+    limit: Annotated[int, typer.Option(help="rows")] = 50,
+    offset: Annotated[int, typer.Option(help="rows to skip")] = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """The queue: highest priority first, then oldest."""
+    filters = queue.QueueFilter(
+        status=status, source=source, claimant=claimant, tag=tag, holder=holder
+    )
+    with session_scope(open_db()) as session:
+        items = queue.list_queue(session, filters, limit=limit, offset=offset)
+    if json_out:
+        print_json([item.model_dump(mode="json") for item in items])
+        return
+    for item in items:
+        held = f" [{item.lease_holder}]" if item.lease_holder else ""
+        console.print(
+            f"{item.claim_id}\t{item.state}{held}\tp{item.priority}\t"
+            f"{item.evidence_count} ev\t{_snippet(item.text)}"
+        )
+    if not items:
+        err_console.print("No claims match.")
+
+
+@review_app.command("stats")
+def review_stats(json_out: JsonOption = False) -> None:
+    """Queue size per state, the oldest item, verdicts per day, reviewer agreement."""
+    with session_scope(open_db()) as session:
+        stats = queue.queue_stats(session)
+    if json_out:
+        print_json(stats.model_dump(mode="json"))
+        return
+    console.print("  ".join(f"{state}: {n}" for state, n in stats.counts.items()))
+    oldest = stats.oldest_age_seconds
+    console.print(
+        f"queue size {stats.queue_size}; oldest "
+        f"{'-' if oldest is None else f'{oldest / 3600:.1f} h'}"
+    )
+    console.print("published per day: " + " ".join(str(d.count) for d in stats.verdicts_per_day))
+    for row in stats.agreement:
+        console.print(f"{row.reviewer}: agreed {row.agreed}/{row.compared} ({row.rate:.0%})")
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise BadInput("No password on standard input.")
+    return line.rstrip("\r\n")
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="reviewer, editor, auditor or admin")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read a password from stdin")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Add a user and print their API token (shown this once only)."""
+    password = _read_password() if password_stdin else None
+    with session_scope(open_db()) as session:
+        user, token = users.add_user(
+            session, name, role=role, password=password, actor=_admin_actor()
+        )
+        user_id = user.id
+    if json_out:
+        print_json({"id": user_id, "name": name, "role": role, "token": token})
+        return
+    err_console.print(f"User {name} ({role}) added. API token (shown once):")
+    console.print(token)
+
+
+@user_app.command("role")
+def user_role(name: str, role: str) -> None:
+    """Change a user's role."""
+    with session_scope(open_db()) as session:
+        users.set_role(session, name, role=role, actor=_admin_actor())
+    console.print(f"User {name} is now {role}.")
+
+
+@user_app.command("password")
+def user_password(name: str) -> None:
+    """Set a user's password, read from standard input."""
+    password = _read_password()
+    with session_scope(open_db()) as session:
+        users.set_password(session, name, password=password, actor=_admin_actor())
+    console.print(f"Password of {name} changed.")
+
+
+@user_app.command("list")
+def user_list(json_out: JsonOption = False) -> None:
+    """Users and their roles."""
+    from evidence.models import UserPublic
+
+    with session_scope(open_db()) as session:
+        rows = [
+            UserPublic.model_validate(u, from_attributes=True) for u in users.list_users(session)
+        ]
+    if json_out:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    for row in rows:
+        state = "" if row.active else "\t(inactive)"
+        console.print(f"{row.name}\t{row.role}{state}")
+
+
+def _admin_actor() -> str:
+    """User administration from the shell is the operator's act (shell access is the check)."""
+    return f"cli:{reviewer_name(None)}"
+
+
+@export_app.command("claimreview")
+def export_claimreview(claim_id: int) -> None:
+    """Print schema.org ClaimReview JSON-LD of the claim's published verdict."""
+    with session_scope(open_db()) as session:
+        document: dict[str, Any] = claimreview.claimreview_jsonld(session, claim_id)
+    print_json(document)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (setting: host)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (setting: port)")] = None,
+) -> None:
+    """Run the reviewer and auditor web app."""
+    import uvicorn
+
+    from evidence.settings import get_settings
+
+    settings = get_settings()
+    open_db()
+    uvicorn.run(
+        "verdicts.web.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+    )
+
+
+def register(app: typer.Typer, audit_app: typer.Typer) -> None:
+    """Add the review-side commands to ``app`` (``audit_app`` is another helper's)."""
+    app.add_typer(review_app, name="review")
+    app.add_typer(user_app, name="user")
+    app.add_typer(export_app, name="export")
+    app.command("serve")(serve)

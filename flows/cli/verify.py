@@ -1,0 +1,260 @@
+"""`factcheck verify`, `verify-batch`, `reverify`, `schedule`: the commands that run flows.
+
+Prefect is imported inside each command (it costs ~2 s), never at module import.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from evidence import claims
+from evidence.db import session_scope
+from evidence.errors import BadInput, ImportRowError
+from flows.cli.support import cli_actor, console, err_console, open_db, print_json
+
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        help="a discovery source KIND=URL (mediawiki, rss, sitemap, gdelt, "
+        "factcheck-api, url, dir, origin); repeatable",
+    ),
+]
+
+
+def _config(sources: list[str] | None, force: bool = False) -> Any:
+    from flows.steps import VerifyConfig
+    from sources.discovery import parse_source
+
+    for spec in sources or []:
+        parse_source(spec)  # bad input is refused before anything is written
+    return VerifyConfig(sources=list(sources or []), force=force)
+
+
+def verify(
+    text: Annotated[str | None, typer.Argument(help="the claim text")] = None,
+    claim_id: Annotated[
+        int | None, typer.Option("--claim-id", help="verify a stored claim")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="origin URL of the claim")] = None,
+    claimant: Annotated[str | None, typer.Option()] = None,
+    date: Annotated[str | None, typer.Option()] = None,
+    source: SourceOpt = None,
+    force: Annotated[bool, typer.Option(help="verify again though already verified")] = False,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify one claim (text or --claim-id) and print its top evidence."""
+    if (text is None) == (claim_id is None):
+        raise BadInput("Give the claim text or --claim-id, not both and not neither.")
+    config = _config(source, force)
+    engine = open_db()
+    if text is not None:
+        data = claims.make_create(text=text, url=url, claimant=claimant, claim_date=date)
+        with session_scope(engine) as session:
+            claim_id = claims.add_claim(session, data, actor=cli_actor()).claim.id
+    assert claim_id is not None
+    with session_scope(engine) as session:
+        claims.get_claim(session, claim_id)
+    import asyncio
+
+    from flows.steps import top_evidence
+    from flows.verify import verify_claim
+
+    outcome = asyncio.run(verify_claim(claim_id, config))
+    evidence = top_evidence(claim_id)
+    if json_out:
+        print_json(
+            {
+                "claim_id": claim_id,
+                "status": outcome.status,
+                "skipped": outcome.error,
+                "candidates": outcome.candidates,
+                "fetched": outcome.fetched,
+                "failed_fetches": outcome.failed_fetches,
+                "fact_checks": outcome.fact_checks,
+                "adapter_failures": outcome.adapter_failures,
+                "evidence": evidence,
+            }
+        )
+        return
+    if outcome.status == "skipped":
+        err_console.print(f"Claim {claim_id} not verified again: {outcome.error} (use --force).")
+    console.print(
+        f"Claim {claim_id}: {outcome.status}; {outcome.candidates} candidates, "
+        f"{outcome.fetched} pages fetched, {outcome.failed_fetches} failed."
+    )
+    for failure in outcome.adapter_failures:
+        err_console.print(f"Source {failure['source']} failed: {failure['message']}")
+    for fc in outcome.fact_checks:
+        console.print(
+            f"  existing fact-check: {fc.get('publisher')} rated it "
+            f"{fc.get('rating')!r} <{fc['url']}>"
+        )
+    _print_evidence(evidence)
+
+
+def _print_evidence(evidence: list[dict[str, Any]]) -> None:
+    if not evidence:
+        console.print("  no evidence found")
+    for ev in evidence:
+        console.print(
+            f"  #{ev['rank']} {ev['score']:.3f} {ev['title'] or ev['site']} <{ev['url']}>"
+        )
+        console.print(f"     {ev['passage'][:240]}")
+
+
+def _read_batch(path: Path) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
+    """Good rows and bad rows (line, reason): a bad row fails alone, not the batch."""
+    good: list[tuple[int, Any]] = []
+    bad: list[dict[str, Any]] = []
+    try:
+        raw_lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"Cannot read {path}: {exc}.") from exc
+    if path.suffix.lower() == ".csv":
+        import csv
+        import io
+
+        reader = csv.DictReader(io.StringIO("\n".join(raw_lines)))
+        rows = [(reader.line_num, row) for row in reader]
+    else:
+        rows = []
+        for number, line in enumerate(raw_lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                bad.append({"line": number, "error": f"not valid JSON ({exc.msg})"})
+    for number, row in rows:
+        try:
+            if not isinstance(row, dict):
+                raise BadInput("a row must be a JSON object")
+            good.append(
+                (
+                    number,
+                    claims._row_to_create({k: v for k, v in row.items() if v not in (None, "")}),
+                )
+            )
+        except BadInput as exc:
+            bad.append({"line": number, "error": str(ImportRowError(number, str(exc).rstrip(".")))})
+    return good, sorted(bad, key=lambda row: row["line"])
+
+
+def verify_batch(
+    file: Path,
+    source: SourceOpt = None,
+    concurrency: Annotated[int, typer.Option(help="claims verified at once")] = 4,
+    force: bool = False,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify every claim of a JSONL or CSV file (progress bar); failures never stop it."""
+    config = _config(source, force)
+    rows, bad = _read_batch(file)
+    if not rows and not bad:
+        raise BadInput(f"{file} holds no claims.")
+    engine = open_db()
+    ids: list[int] = []
+    with session_scope(engine) as session:
+        for _, data in rows:
+            claim = claims.add_claim(session, data, actor=cli_actor()).claim
+            assert claim.id is not None
+            ids.append(claim.id)
+    ids = list(dict.fromkeys(ids))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.verify import run_batch_with_progress
+
+    with Progress(
+        TextColumn("verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        disable=json_out or not sys.stderr.isatty(),
+    ) as progress:
+        bar = progress.add_task("", total=len(ids))
+
+        def advance(outcome: Any) -> None:
+            progress.update(
+                bar, advance=1, description=f"claim {outcome.claim_id}: {outcome.status}"
+            )
+
+        summary = run_batch_with_progress(ids, config, on_result=advance, concurrency=concurrency)
+    summary["bad_rows"] = bad
+    summary["failed"] += len(bad)
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(
+            f"{summary['total'] + len(bad)} claims: {summary['queued']} verified and "
+            f"queued, {summary['skipped']} skipped (already done), "
+            f"{summary['failed']} failed."
+        )
+        for failure in summary["failures"]:
+            console.print(f"  claim {failure['claim_id']} failed: {failure['error']}")
+        for row in bad:
+            console.print(f"  {row['error']}")
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
+def reverify_now(
+    source: SourceOpt = None,
+    limit: Annotated[int | None, typer.Option(help="at most this many claims")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the nightly re-verification now, in this process."""
+    import asyncio
+
+    from flows.nightly import nightly_reverify
+
+    config = _config(source)
+    open_db()
+    summary = asyncio.run(nightly_reverify(config, limit))
+    if json_out:
+        print_json(summary)
+        return
+    console.print(
+        f"{summary['claims']} claims re-verified; re-opened: "
+        f"{summary['reopened'] or 'none'}; failed: {len(summary['failed'])}."
+    )
+    for row in summary["rows"]:
+        console.print(
+            f"  claim {row['claim']}: {row['changes']}"
+            + (" (re-opened)" if row["re-opened"] else "")
+        )
+
+
+def schedule(
+    start_server: Annotated[
+        bool, typer.Option(help="start a local Prefect server when PREFECT_API_URL is not set")
+    ] = True,
+) -> None:
+    """Serve the nightly deployment (cron and time zone from the settings)."""
+    from flows.deploy import serve_nightly
+
+    open_db()
+    serve_nightly(start_server_if_needed=start_server)
+
+
+def deploy(pool: Annotated[str, typer.Option(help="the process work pool")] = "factcheck") -> None:
+    """Register verify-claim, verify-batch and nightly-reverify with a work pool."""
+    from flows.deploy import deploy_to_pool
+
+    for name in deploy_to_pool(pool):
+        console.print(f"Deployed {name} to work pool {pool}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)
+    app.command("verify-batch")(verify_batch)
+    app.command("reverify")(reverify_now)
+    app.command("schedule")(schedule)
+    app.command("deploy")(deploy)

@@ -1,0 +1,519 @@
+"""The verification steps as plain functions; `flows.verify` wraps them as Prefect tasks.
+
+Each step does one thing and commits its own transaction, so a crash between steps loses
+at most the step in flight, and running a claim again picks up what is already recorded:
+
+- ``start_run``         the run row (queries, sources), claim status ``verifying``
+- ``discover``          adapters → candidate rows (unique per claim, URL and adapter)
+- ``fetch_candidates``  fetch + archive + extract; a URL already fetched in full is reused,
+                        so a re-run writes no second fetch or passage rows for it; the fetch
+                        row and its passages are written in one transaction
+- ``rank``              BM25 + agreement features over the claim's pages → evidence rows
+                        (unique per claim and passage), search window on the run
+- ``route``             review task (one per claim), run finished, claim ``queued``
+
+Failed fetches are attempts, not evidence: a re-run retries them and records the new
+attempt. Network work fans out inside a step with asyncio (one shared AsyncFetcher);
+Prefect sees one task per step, never one per URL (see README, "Task granularity").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from evidence import audit, claims
+from evidence.db import get_engine, session_scope
+from evidence.errors import BadInput
+from evidence.models import Claim, Document, FactCheck, Fetch, Passage, Run
+from evidence.scoring.rank import PassageInput, rank_passages
+from evidence.scoring.search_window import search_window
+from evidence.scoring.select import FactCheckInput, select_evidence
+from evidence.settings import Settings, get_settings
+from evidence.store import record_evidence
+from evidence.types import utcnow
+from sources.discovery import sources_from_settings
+from sources.discovery.base import Candidate
+from sources.discovery.localdir import is_local, load_local
+from sources.discovery.record import record_discovery
+from sources.discovery.run import DiscoveryResult, discover, make_request
+from sources.extract import extract
+from sources.results import Extraction, FetchResult
+from sources.store import previous_fetch, record_extraction, record_fetch
+from sources.urls import normalize_url
+
+DONE_STATUSES = frozenset({"queued", "in_review", "decided", "published", "duplicate"})
+PRIORITY_FACT_CHECK = 20  # an existing fact-check matched: quick to settle
+PRIORITY_SUPERLATIVE = 10  # "first", "never", "only": needs the timeline
+
+
+class VerifyConfig(BaseModel):
+    """Flow parameter: what to search (``KIND=URL`` specs added to the configured ones)."""
+
+    sources: list[str] = []
+    force: bool = False  # verify again even if the claim is already queued or decided
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the fetch step hands to ranking: a document and where its passages are."""
+
+    url: str
+    document_id: int | None
+    fetch_id: int | None
+    ok: bool
+    reused: bool
+    error_kind: str | None = None
+    error: str | None = None
+    fact_checks: tuple[FactCheckInput, ...] = ()  # ClaimReviews embedded in the page
+
+
+@dataclass
+class VerifyOutcome:
+    claim_id: int
+    run_id: int | None
+    status: str  # queued | skipped | duplicate | failed
+    candidates: int = 0
+    fetched: int = 0
+    failed_fetches: int = 0
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    fact_checks: list[dict[str, Any]] = field(default_factory=list)
+    adapter_failures: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+# -- run ------------------------------------------------------------------------------------
+
+
+def start_run(
+    claim_id: int, *, actor: str, kind: str = "verify", flow_run_id: str | None = None
+) -> int:
+    with session_scope(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        # a run left "running" by a crashed process is over; this one takes its place
+        for stale in session.exec(
+            select(Run).where(Run.claim_id == claim_id, Run.status == "running")
+        ).all():
+            stale.status, stale.error = "abandoned", "superseded by a later run"
+            session.add(stale)
+        run = Run(claim_id=claim_id, kind=kind, flow_run_id=flow_run_id)
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        audit.record(
+            session, audit.RunStarted(claim_id=claim_id, run_id=run.id, kind=kind), actor=actor
+        )
+        if kind == "verify":
+            claims.set_status(session, claim, "verifying", actor=actor)
+        return run.id
+
+
+def needs_verification(claim_id: int, *, force: bool = False) -> str | None:
+    """None when the claim should be verified, else the reason to skip it."""
+    with Session(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        if claim.status == "duplicate":
+            return f"near-duplicate of claim {claim.duplicate_of_id}"
+        if not force and claim.status in DONE_STATUSES:
+            return f"already {claim.status}"
+    return None
+
+
+def finish_run(run_id: int, *, status: str, actor: str, error: str | None = None) -> None:
+    with session_scope(get_engine()) as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        run.status, run.error, run.finished_at = status, error, utcnow()
+        session.add(run)
+        audit.record(
+            session,
+            audit.RunFinished(claim_id=run.claim_id, run_id=run_id, status=status, error=error),
+            actor=actor,
+        )
+        if status == "failed":
+            claim = claims.get_claim(session, run.claim_id)
+            claims.set_status(session, claim, "failed", actor=actor)
+
+
+# -- discover -------------------------------------------------------------------------------
+
+
+async def discover_for(
+    claim_id: int,
+    run_id: int,
+    config: VerifyConfig,
+    fetcher: Any,
+    *,
+    actor: str,
+    settings: Settings | None = None,
+) -> DiscoveryResult:
+    settings = settings or get_settings()
+    specs = sources_from_settings(settings, config.sources)
+    with Session(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        request = make_request(
+            claim.text,
+            settings=settings,
+            claimant=claim.claimant,
+            claim_date=claim.claim_date,
+            origin_url=claim.origin_url,
+        )
+    if request.origin_url and not await asyncio.to_thread(_reusable_url, request.origin_url):
+        # fetch, archive and record the origin page once: the origin adapter reads its links
+        # from these bytes and the fetch step then reuses the recorded fetch
+        page = await fetcher.get(request.origin_url)
+        await asyncio.to_thread(store_result, page, run_id=run_id, actor=actor)
+        request = replace(request, origin_page=page)
+    result = await discover(request, specs, fetcher, settings)
+    with session_scope(get_engine()) as session:
+        record_discovery(session, claim_id, run_id, result, actor=actor)
+        run = session.get(Run, run_id)
+        assert run is not None
+        run.queries = list(result.queries)
+        run.search_window = {
+            "sources": list(result.sources),
+            "adapter_errors": [f.as_json() for f in result.failures],
+        }
+        session.add(run)
+    return result
+
+
+# -- fetch ----------------------------------------------------------------------------------
+
+
+def _reusable(session: Session, url: str) -> Fetch | None:
+    """A full earlier fetch of ``url`` whose passages are recorded."""
+    previous = previous_fetch(session, url)
+    if previous is None or previous.id is None:
+        return None
+    has_passages = session.exec(
+        select(func.count()).select_from(Passage).where(Passage.fetch_id == previous.id)
+    ).one()
+    return previous if has_passages else None
+
+
+def _attempted_in_run(session: Session, run_id: int | None) -> dict[str, Fetch]:
+    """This run's failed fetches by normalised URL."""
+    if run_id is None:
+        return {}
+    rows = session.exec(
+        select(Fetch).where(Fetch.run_id == run_id, col(Fetch.error_kind).is_not(None))
+    ).all()
+    attempted: dict[str, Fetch] = {}
+    for row in rows:
+        try:
+            attempted[normalize_url(row.requested_url)] = row
+        except BadInput:
+            continue
+    return attempted
+
+
+def _reusable_url(url: str) -> bool:
+    with Session(get_engine()) as session:
+        return _reusable(session, url) is not None
+
+
+def _extract(result: FetchResult) -> Extraction | None:
+    if not result.ok or result.not_modified or (result.text is None and not result.body):
+        return None
+    return extract(
+        result.text if result.text is not None else result.body,
+        url=result.final_url or result.url,
+        content_type=result.content_type,
+    )
+
+
+def store_result(result: FetchResult, *, run_id: int | None, actor: str) -> Page:
+    """One transaction: the fetch row, then (for a page) its passages."""
+    extraction = _extract(result)  # pure, outside the transaction
+    with session_scope(get_engine()) as session:
+        row = record_fetch(session, result, actor=actor, run_id=run_id)
+        if extraction is not None and row.document_id is not None:
+            record_extraction(session, row, extraction, actor=actor)
+        checks = embedded_fact_checks(extraction, row) if extraction else ()
+        return Page(
+            url=result.url,
+            document_id=row.document_id,
+            fetch_id=row.id,
+            ok=result.ok,
+            reused=False,
+            error_kind=result.error_kind,
+            error=result.error,
+            fact_checks=checks,
+        )
+
+
+def embedded_fact_checks(extraction: Extraction, row: Fetch) -> tuple[FactCheckInput, ...]:
+    page_url = row.final_url or row.requested_url
+    return tuple(
+        FactCheckInput(
+            url=review.url or page_url,
+            claim_reviewed=review.claim_reviewed,
+            rating=review.rating,
+            publisher=review.author,
+            review_date=_date(review.date_published),
+            source="embedded",
+            document_id=row.document_id,
+        )
+        for review in extraction.claim_reviews
+    )
+
+
+def reextract(row: Fetch) -> Extraction | None:
+    """The extraction of an archived fetch (a reused page's ClaimReviews)."""
+    from sources.archive import read_record
+
+    if row.warc_file is None or row.warc_offset is None:
+        return None
+    response, body = read_record(row.warc_file, row.warc_offset)
+    return extract(
+        body, url=row.final_url or row.requested_url, content_type=response.header("content-type")
+    )
+
+
+async def fetch_candidates(
+    candidates: Sequence[Candidate], fetcher: Any, *, run_id: int | None, actor: str
+) -> list[Page]:
+    """Fetch what is not yet recorded in full; everything else is reused as it stands."""
+    pages: list[Page] = []
+    todo: list[Candidate] = []
+    with Session(get_engine()) as session:
+        attempted = _attempted_in_run(session, run_id)
+        for candidate in candidates:
+            failed = attempted.get(candidate.url)
+            if failed is not None:  # this run already tried it (the origin page): no retry
+                pages.append(
+                    Page(
+                        candidate.url,
+                        failed.document_id,
+                        failed.id,
+                        False,
+                        True,
+                        error_kind=failed.error_kind,
+                        error=failed.error,
+                    )
+                )
+                continue
+            reused = _reused_page(session, candidate.url)
+            if reused is not None:
+                pages.append(reused)
+            else:
+                todo.append(candidate)
+    fetched = await asyncio.gather(
+        *(_fetch_once(c, fetcher, run_id=run_id, actor=actor) for c in todo)
+    )
+    return [*pages, *fetched]
+
+
+def _reused_page(session: Session, url: str) -> Page | None:
+    """A page recorded in full earlier, with the ClaimReviews its archived copy embeds."""
+    reused = _reusable(session, url)
+    if reused is None:
+        return None
+    extraction = reextract(reused)
+    checks = embedded_fact_checks(extraction, reused) if extraction else ()
+    return Page(url, reused.document_id, reused.id, True, True, fact_checks=checks)
+
+
+def _reused_page_now(url: str) -> Page | None:
+    with Session(get_engine()) as session:
+        return _reused_page(session, url)
+
+
+# URL -> the page being fetched, per shared fetcher (a batch shares one across its claims)
+_INFLIGHT: weakref.WeakKeyDictionary[Any, dict[str, asyncio.Future[Page | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _fetch_once(
+    candidate: Candidate, fetcher: Any, *, run_id: int | None, actor: str
+) -> Page:
+    """Fetch and record one candidate, once per URL across the claims sharing ``fetcher``:
+    a claim that needs a page another claim is fetching waits for that page instead of
+    asking the site a second time."""
+    inflight = _INFLIGHT.setdefault(fetcher, {})
+    running = inflight.get(candidate.url)
+    if running is not None:
+        shared = await asyncio.shield(running)
+        if shared is not None:
+            return replace(shared, reused=True)
+    future: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
+    inflight[candidate.url] = future
+    page: Page | None = None
+    try:
+        # the other claim may have finished it between our look-up and now
+        page = await asyncio.to_thread(_reused_page_now, candidate.url)
+        if page is None:
+            if is_local(candidate):
+                result = await asyncio.to_thread(load_local, candidate)
+            else:
+                result = await fetcher.get(candidate.url)
+            page = await asyncio.to_thread(store_result, result, run_id=run_id, actor=actor)
+        return page
+    finally:
+        if inflight.get(candidate.url) is future:
+            del inflight[candidate.url]
+        future.set_result(page)
+
+
+# -- rank -----------------------------------------------------------------------------------
+
+
+def claim_passages(session: Session, document_ids: Sequence[int]) -> list[PassageInput]:
+    """The passages of each document's newest extracted fetch."""
+    if not document_ids:
+        return []
+    newest = (
+        select(Passage.document_id, func.max(Passage.fetch_id).label("fetch_id"))
+        .where(col(Passage.document_id).in_(document_ids))
+        .group_by(col(Passage.document_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Passage, Document)
+        .join(
+            newest,
+            (col(Passage.document_id) == newest.c.document_id)
+            & (col(Passage.fetch_id) == newest.c.fetch_id),
+        )
+        .join(Document, col(Document.id) == Passage.document_id)
+        .order_by(col(Passage.id))
+    ).all()
+    return [
+        PassageInput(
+            passage_id=p.id,
+            text=p.text,
+            url=d.url,
+            site=d.site,
+            title=d.title,
+            published=d.published_at or p.published_at,
+            document_id=d.id,
+            key=p.key,
+        )
+        for p, d in rows
+        if p.id is not None
+    ]
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _api_fact_checks(session: Session, claim_id: int) -> list[FactCheckInput]:
+    rows = session.exec(
+        select(FactCheck).where(FactCheck.claim_id == claim_id, FactCheck.source == "factcheck-api")
+    ).all()
+    return [
+        FactCheckInput(
+            url=r.url,
+            claim_reviewed=r.claim_reviewed,
+            rating=r.rating,
+            publisher=r.publisher,
+            review_date=r.review_date,
+            source="factcheck-api",
+        )
+        for r in rows
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def _semantic() -> Any:
+    """The sentence-embedding re-ranker, loaded once per process (~8 s)."""
+    from evidence.scoring.semantic import SemanticReranker
+
+    return SemanticReranker()
+
+
+def rank(
+    claim_id: int,
+    run_id: int,
+    pages: Sequence[Page],
+    *,
+    actor: str,
+    extra_fact_checks: Sequence[FactCheckInput] = (),
+) -> VerifyOutcome:
+    document_ids = sorted({p.document_id for p in pages if p.ok and p.document_id is not None})
+    with session_scope(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        pool = claim_passages(session, document_ids)
+        ranked = rank_passages(claim.text, pool, claim_date=claim.claim_date)
+        if get_settings().semantic_rerank:
+            ranked = _semantic().rerank(claim.text, ranked)
+        checks = [
+            *(fc for p in pages for fc in p.fact_checks),
+            *_api_fact_checks(session, claim_id),
+            *extra_fact_checks,
+        ]
+        selection = select_evidence(claim.text, ranked, fact_checks=checks)
+        record_evidence(session, claim_id, run_id, selection, actor=actor)
+        run = session.get(Run, run_id)
+        assert run is not None
+        window = dict(run.search_window)
+        window.update(
+            search_window(
+                claim.text,
+                ranked,
+                sources=window.get("sources", []),
+                queries=run.queries,
+                claim_date=claim.claim_date,
+                adapter_errors=window.get("adapter_errors", []),
+            )
+        )
+        run.search_window = window
+        session.add(run)
+        audit.record(
+            session,
+            audit.SearchWindowRecorded(claim_id=claim_id, run_id=run_id, window=window),
+            actor=actor,
+        )
+        listed = selection.as_list()
+    return VerifyOutcome(
+        claim_id=claim_id,
+        run_id=run_id,
+        status="ranked",
+        evidence=[e for e in listed if e["kind"] == "passage"],
+        fact_checks=[e for e in listed if e["kind"] == "fact_check"],
+    )
+
+
+# -- route ----------------------------------------------------------------------------------
+
+
+def priority_for(claim: Claim, outcome: VerifyOutcome) -> int:
+    from evidence.scoring.text import has_superlative
+
+    priority = PRIORITY_FACT_CHECK if outcome.fact_checks else 0
+    return priority + (PRIORITY_SUPERLATIVE if has_superlative(claim.text) else 0)
+
+
+def route(claim_id: int, run_id: int, outcome: VerifyOutcome, *, actor: str) -> int:
+    """Queue the claim for review (one task per claim) and close the run; the task id."""
+    from verdicts.queue import enqueue
+
+    with session_scope(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        task = enqueue(session, claim_id, priority=priority_for(claim, outcome), actor=actor)
+        assert task.id is not None
+        task_id = task.id
+    finish_run(run_id, status="done", actor=actor)
+    return task_id
+
+
+def top_evidence(claim_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    with Session(get_engine()) as session:
+        return claims.claim_evidence(session, claim_id)[:limit]
