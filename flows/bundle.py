@@ -53,6 +53,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from evidence import audit, claims
+from evidence.archive import ArchiveError, read_record, record_length, resolve_file
 from evidence.errors import BadInput, NotFound
 from evidence.models import (
     AuditEvent,
@@ -64,7 +65,6 @@ from evidence.models import (
     Verdict,
 )
 from evidence.types import utcnow
-from sources.archive import ArchiveError, read_record, resolve_file
 
 BUNDLE_FORMAT = "factcheck-bundle/1"
 MANIFEST = "manifest.json"
@@ -154,19 +154,6 @@ def _cited_rows(session: Session, claim_id: int) -> dict[str, list[Any]]:
     }
 
 
-def _record_length(path: Path, offset: int) -> int:
-    """Length of the record at ``offset`` when the fetch row did not keep it."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        records = ArchiveIterator(fh)
-        record = next(iter(records))
-        record.content_stream().read()
-        records.read_to_end(record)
-        return int(records.get_record_length())
-
-
 def _copy_records(fetches: list[Fetch], warc_dir: Path, out: Path) -> dict[int, dict[str, Any]]:
     """Copy each fetch's response record into one WARC; where each landed, by fetch id."""
     placed: dict[int, dict[str, Any]] = {}
@@ -177,7 +164,7 @@ def _copy_records(fetches: list[Fetch], warc_dir: Path, out: Path) -> dict[int, 
             source = resolve_file(fetch.warc_file, warc_dir)
             if not source.is_file():
                 raise ArchiveError(f"The WARC file {fetch.warc_file} of fetch {fetch.id} is gone.")
-            length = fetch.warc_length or _record_length(source, fetch.warc_offset)
+            length = fetch.warc_length or record_length(source, fetch.warc_offset)
             offset = sink.tell()
             with source.open("rb") as fh:
                 fh.seek(fetch.warc_offset)

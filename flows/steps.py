@@ -270,7 +270,7 @@ def embedded_fact_checks(extraction: Extraction, row: Fetch) -> tuple[FactCheckI
 
 def reextract(row: Fetch) -> Extraction | None:
     """The extraction of an archived fetch (a reused page's ClaimReviews)."""
-    from sources.archive import read_record
+    from evidence.archive import read_record
 
     if row.warc_file is None or row.warc_offset is None:
         return None

@@ -10,8 +10,7 @@ reaches ``warc_max_bytes``. The response record holds the payload as it came off
 marked ``WARC-Truncated``.
 
 ``write`` returns where the response record sits (file name, offset, length) for the fetch
-row; ``read_record(file, offset)`` reads it back with the content coding undone, which is
-the payload whose SHA-256 the fetch row keeps.
+row; ``evidence.archive.read_record(file, offset)`` reads it back (the one reader).
 """
 
 from __future__ import annotations
@@ -19,24 +18,16 @@ from __future__ import annotations
 import io
 import os
 import threading
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from evidence.errors import FactcheckError, NotFound
-
 _DROPPED_HEADERS = frozenset({"transfer-encoding"})
-
-
-class ArchiveError(FactcheckError):
-    """An archived record is missing or unreadable."""
 
 
 @dataclass(frozen=True)
@@ -62,22 +53,7 @@ class ArchivedRecord:
     length: int
 
 
-@dataclass(frozen=True)
-class ArchivedResponse:
-    """A response read back from the archive."""
-
-    status_line: str
-    headers: list[tuple[str, str]]
-    warc_headers: dict[str, str] = field(default_factory=dict)
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
-
-
 def _request_target(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
@@ -169,51 +145,3 @@ class WarcArchive:
         return writer.create_warc_record(
             exchange.url, "request", payload=io.BytesIO(b""), length=0, http_headers=http
         )
-
-
-def resolve_file(file: str, directory: Path | None = None) -> Path:
-    """A stored WARC file name as a path (names are relative to the WARC directory)."""
-    path = Path(file)
-    if path.is_absolute():
-        return path
-    if directory is None:
-        from evidence.settings import get_settings
-
-        directory = get_settings().warc_dir
-    return directory / path
-
-
-def read_record(
-    file: str, offset: int, *, directory: Path | None = None, max_bytes: int | None = None
-) -> tuple[ArchivedResponse, bytes]:
-    """The response record at ``offset``: its headers and payload, content coding undone.
-
-    ``max_bytes`` bounds what is decompressed (an archived gzip bomb stays harmless);
-    the default is the fetcher's decompressed-size cap.
-    """
-    if max_bytes is None:
-        from evidence.settings import get_settings
-
-        max_bytes = get_settings().max_decompressed_bytes
-    path = resolve_file(file, directory)
-    if not path.is_file():
-        raise NotFound("WARC file", file)
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        try:
-            record = next(iter(ArchiveIterator(fh)))
-        except (StopIteration, ArchiveLoadFailed, OSError, ValueError) as exc:
-            raise ArchiveError(f"No WARC record at offset {offset} of {file}.") from exc
-        if record.http_headers is None:
-            raise ArchiveError(f"The record at offset {offset} of {file} has no HTTP response.")
-        http = record.http_headers
-        response = ArchivedResponse(
-            status_line=f"{http.protocol} {http.statusline}".strip(),
-            headers=[(str(k), str(v)) for k, v in http.headers],
-            warc_headers={str(k): str(v) for k, v in record.rec_headers.headers},
-        )
-        try:
-            payload = record.content_stream().read(max_bytes)
-        except (OSError, ValueError, EOFError, zlib.error) as exc:
-            raise ArchiveError(f"The record at offset {offset} of {file} is corrupt.") from exc
-    return response, payload

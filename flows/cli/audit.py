@@ -9,6 +9,7 @@ import typer
 from sqlmodel import Session
 
 from evidence.audit import TimelineEntry, claim_timeline
+from evidence.audit.check import Anchor, verify_audit
 from evidence.settings import get_settings
 from flows.bundle import check_bundle, export_bundle
 from flows.cli.support import cli_actor, console, err_console, open_db, print_json
@@ -118,8 +119,60 @@ def audit_check_bundle(
         raise typer.Exit(1)
 
 
-def register(audit_app: typer.Typer) -> None:
-    """Add the audit commands to ``audit_app``."""
+# -- audit verify ----------------------------------------------------------------------------
+
+_HEADLINES = {
+    "chain": "Audit chain broken at event {seq}: {reason}.",
+    "archive": "Archived page altered at event {seq}: {reason}.",
+    "anchor": "Audit anchor not matched at event {seq}: {reason}.",
+}
+
+
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(help="SEQ:HASH of an event noted earlier; fails if it changed or is gone"),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Recompute the audit hash chain and every archived page digest; exit 1 naming the first
+    event that does not match."""
+    expected = Anchor.parse(anchor) if anchor else None
+    report = verify_audit(open_db(), warc_dir=get_settings().warc_dir, anchor=expected)
+    if json_out:
+        print_json(
+            {
+                "ok": report.ok,
+                "events": report.events,
+                "payloads": report.payloads,
+                "head_seq": report.events if report.ok and report.events else None,
+                "head_hash": report.head_hash,
+                "first_bad_seq": report.first_bad_seq,
+                "kind": report.kind,
+                "reason": report.reason,
+            }
+        )
+    elif report.ok:
+        head = f"; head {report.events}:{report.head_hash}" if report.head_hash else ""
+        console.print(
+            f"Audit chain intact: {report.events} events verified, "
+            f"{report.payloads} archived pages match their digests{head}."
+        )
+    else:
+        headline = _HEADLINES[report.kind or "chain"]
+        err_console.print(headline.format(seq=report.first_bad_seq, reason=report.reason))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command group to ``app``."""
+    audit_app = typer.Typer(
+        help="Audit trail: verify the chain, show timelines, export bundles.",
+        no_args_is_help=True,
+    )
+    app.add_typer(audit_app, name="audit")
+    audit_app.command("verify")(audit_verify)
     audit_app.command("show")(audit_show)
     audit_app.command("export")(audit_export)
     audit_app.command("check-bundle")(audit_check_bundle)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from evidence import claims
 from evidence.db import current_revision, get_engine, session_scope, upgrade
@@ -97,7 +98,6 @@ def claim_list(
         for row in rows:
             print_json(ClaimPublic.model_validate(row).model_dump(mode="json"))
         return
-    from rich.table import Table
 
     table = Table("id", "status", "claim", "claimant", "date")
     for row in rows:
@@ -141,3 +141,9 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
     for ev in evidence:
         console.print(f"  #{ev['rank']} {ev['score']:.3f} {ev['title'] or ''} <{ev['url']}>")
         console.print(f"     {ev['passage'][:300]}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``db`` and ``claim`` command groups to ``app``."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(claim_app, name="claim")

@@ -15,12 +15,12 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from evidence.archive import read_record
 from evidence.db import session_scope
 from evidence.errors import BadInput, NotFound
 from evidence.models import Document, Fetch
 from evidence.settings import Settings, get_settings
 from flows.cli.support import cli_actor, open_db, print_json
-from sources.archive import read_record
 from sources.decode import decode_html
 from sources.fetch import AsyncFetcher, is_textual, looks_binary
 from sources.results import Extraction, FetchResult

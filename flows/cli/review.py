@@ -349,8 +349,8 @@ def serve(
     )
 
 
-def register(app: typer.Typer, audit_app: typer.Typer) -> None:
-    """Add the review-side commands to ``app`` (``audit_app`` is another helper's)."""
+def register(app: typer.Typer) -> None:
+    """Add the review-side commands to ``app``."""
     app.add_typer(review_app, name="review")
     app.add_typer(user_app, name="user")
     app.add_typer(export_app, name="export")

@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 
 from demo.server import CorpusServer
 from evidence import claims
+from evidence.archive import resolve_file
 from evidence.errors import FactcheckError
 from evidence.models import Claim, Evidence, Fetch, ReviewTask, Run
 from evidence.settings import Settings
@@ -45,7 +46,6 @@ from flows.deploy import (
     stop_process,
     wait_healthy,
 )
-from sources.archive import resolve_file
 from tests.conftest import DB, PG_ADMIN_URL, _admin_engine
 
 POOL = "factcheck"

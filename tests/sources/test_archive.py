@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from evidence.archive import ArchiveError, read_record
 from evidence.errors import NotFound
 from evidence.settings import Settings
-from sources.archive import ArchiveError, Exchange, WarcArchive, read_record
+from sources.archive import Exchange, WarcArchive
 
 from .conftest import Servers, fetch_all
 

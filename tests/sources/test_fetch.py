@@ -146,7 +146,7 @@ def test_a_slow_drip_cannot_stretch_the_deadline(
     # the drip would go on for 20 s; the 1 s deadline (plus teardown slack) ends it
     assert elapsed >= settings.fetch_deadline_s - 0.5 and elapsed < 2.5
     # what arrived before the deadline is archived, marked as cut short by time
-    from sources.archive import read_record
+    from evidence.archive import read_record
 
     assert result.warc_file is not None and result.warc_offset is not None
     response, payload = read_record(

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, func, select
 
 from evidence import audit
+from evidence.archive import read_record
 from evidence.db import session_scope
 from evidence.models import AuditEvent, Document, Fetch, Passage
 from evidence.settings import Settings
-from sources.archive import read_record
 from sources.results import Extraction, FetchResult, PassageSpan
 from sources.store import (
     conditional_headers,

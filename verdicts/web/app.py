@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from evidence.db import ensure_migrated, get_engine
 from evidence.settings import Settings, get_settings
-from verdicts.web import api, errors, pages
+from verdicts.web import api, handlers, pages
 from verdicts.web.auth import serializer, session_middleware
 from verdicts.web.headers import SecurityHeaders
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.signer = serializer(settings.secret_key)
-    errors.install(app)
+    handlers.install(app)
     app.middleware("http")(session_middleware)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: covers every response
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

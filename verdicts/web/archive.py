@@ -1,25 +1,18 @@
-"""The archived copy of a fetch, read straight from its WARC file.
+"""The archived copy of a fetch as the web app shows it, read through ``evidence.archive``.
 
-``verdicts`` never imports ``sources``: the fetch row says which WARC file and at which
-offset its record starts, and warcio reads that one record. The body is returned as text
-(decoded with the charset the response declared, undecodable bytes replaced) for the page
-to show escaped; it is never rendered as HTML.
+The body is returned as text (decoded with the charset the response declared, undecodable
+bytes replaced) for the page to show escaped; it is never rendered as HTML.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
+from evidence.archive import ArchiveError, charset_of, read_record, resolve_file
 from evidence.errors import FactcheckError, NotFound
 from evidence.models import Fetch
-
-_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 class ArchiveUnreadable(FactcheckError):
@@ -51,19 +44,7 @@ class ArchivedCopy:
 def warc_path(fetch: Fetch, warc_dir: Path) -> Path:
     """The file a fetch points at; relative names live under the WARC directory."""
     assert fetch.warc_file is not None
-    path = Path(fetch.warc_file)
-    return path if path.is_absolute() else warc_dir / path
-
-
-def charset_of(content_type: str | None) -> str:
-    match = _CHARSET.search(content_type or "")
-    if match:
-        try:
-            "".encode(match.group(1))
-            return match.group(1)
-        except LookupError:
-            pass
-    return "utf-8"
+    return resolve_file(fetch.warc_file, warc_dir)
 
 
 def read_archived(fetch: Fetch, *, warc_dir: Path, limit: int) -> ArchivedCopy:
@@ -73,27 +54,24 @@ def read_archived(fetch: Fetch, *, warc_dir: Path, limit: int) -> ArchivedCopy:
         raise NotFound("archived copy of fetch", fetch.id)
     path = warc_path(fetch, warc_dir)
     try:
-        with path.open("rb") as handle:
-            handle.seek(fetch.warc_offset)
-            record = next(iter(ArchiveIterator(handle)))
-            payload = record.content_stream().read(limit + 1)
-            http = record.http_headers
-            content_type = http.get_header("Content-Type") if http else None
-            return ArchivedCopy(
-                fetch_id=fetch.id,
-                warc_file=str(fetch.warc_file),
-                warc_offset=fetch.warc_offset,
-                record_type=record.rec_type,
-                target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
-                warc_headers=list(record.rec_headers.headers),
-                http_status=http.get_statuscode() if http else None,
-                http_headers=list(http.headers) if http else [],
-                body=payload[:limit].decode(charset_of(content_type), errors="replace"),
-                body_bytes=min(len(payload), limit),
-                truncated=len(payload) > limit,
-                body_sha256=hashlib.sha256(payload[:limit]).hexdigest(),
-            )
-    except FileNotFoundError as exc:
+        response, payload = read_record(
+            fetch.warc_file, fetch.warc_offset, directory=warc_dir, max_bytes=limit + 1
+        )
+    except NotFound as exc:
         raise ArchiveUnreadable(fetch.id, f"{path.name} is missing") from exc
-    except (ArchiveLoadFailed, StopIteration, OSError, ValueError) as exc:
+    except ArchiveError as exc:
         raise ArchiveUnreadable(fetch.id, f"no WARC record at offset {fetch.warc_offset}") from exc
+    return ArchivedCopy(
+        fetch_id=fetch.id,
+        warc_file=str(fetch.warc_file),
+        warc_offset=fetch.warc_offset,
+        record_type=response.record_type,
+        target_uri=response.target_uri,
+        warc_headers=list(response.warc_headers.items()),
+        http_status=response.status_code,
+        http_headers=response.headers,
+        body=payload[:limit].decode(charset_of(response.header("Content-Type")), errors="replace"),
+        body_bytes=min(len(payload), limit),
+        truncated=len(payload) > limit,
+        body_sha256=hashlib.sha256(payload[:limit]).hexdigest(),
+    )

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 
+from verdicts.web.auth import pop_flashes, session_of
 from verdicts.web.config import CSRF_FIELD
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -58,8 +59,6 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> Response:
     """Render ``name`` with the signed-in user, the CSRF token and pending messages."""
-    from verdicts.web.auth import pop_flashes, session_of
-
     ctx = dict(context or {})
     session = session_of(request)
     ctx.setdefault("user", getattr(request.state, "user", None))

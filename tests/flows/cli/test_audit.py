@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from evidence import audit
-from flows.cli.audit_verify import Anchor, verify_audit
+from evidence.audit.check import Anchor, verify_audit
 from tests.flows.audit_fixtures import (
     build_trail,
     event_seq,

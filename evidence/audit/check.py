@@ -1,4 +1,5 @@
-"""`factcheck audit verify`: the hash chain and every archived payload its events reference.
+"""The whole-database check behind ``factcheck audit verify``: the hash chain and every
+archived payload its events reference.
 
 One streamed pass in sequence order. Each page of events (``audit.VERIFY_BATCH``) is checked
 link by link; the ``fetch.recorded`` events in it name a fetch and the SHA-256 of the page
@@ -12,24 +13,21 @@ decompressed-size cap), whatever the length of the chain.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from sqlalchemy.engine import Engine
 
-from evidence import audit
+from evidence.archive import ArchiveError, payload_sha256
+from evidence.audit import chain as audit
+from evidence.audit.events import FetchRecorded
 from evidence.errors import BadInput, NotFound
 from evidence.models import Fetch
-from evidence.settings import get_settings
-from flows.cli.support import console, err_console, open_db, print_json
-from sources.archive import ArchiveError, read_record
 
-FETCH_ACTION = audit.FetchRecorded.action
+FETCH_ACTION = FetchRecorded.action
 _IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's bound-parameter limit
 
 
@@ -59,16 +57,6 @@ class Anchor:
         if not seq.isdigit() or len(digest) != 64:
             raise BadInput(f"The anchor {text!r} is not SEQ:HASH (a number and 64 hex digits).")
         return cls(int(seq), digest.lower())
-
-
-# -- reading archived records ---------------------------------------------------------------
-
-
-def archived_payload_sha256(warc_file: str, offset: int, *, warc_dir: Path) -> str:
-    """SHA-256 of the payload of the archived response at ``offset``: the body with its
-    content coding undone, the same bytes the fetcher digested (``sources.archive``)."""
-    _, payload = read_record(warc_file, offset, directory=warc_dir)
-    return hashlib.sha256(payload).hexdigest()
 
 
 # -- verifying ------------------------------------------------------------------------------
@@ -130,7 +118,7 @@ def check_archived_payload(
     if not warc_file or offset is None:
         return False, None
     try:
-        actual = archived_payload_sha256(warc_file, int(offset), warc_dir=warc_dir)
+        actual = payload_sha256(warc_file, int(offset), directory=warc_dir)
     except (ArchiveError, NotFound) as exc:
         return True, f"the archived page of fetch {fetch_id} is unreadable: {str(exc).rstrip('.')}"
     if actual != recorded:
@@ -170,49 +158,3 @@ def verify_audit(
         reason = f"the chain ends at event {chain.checked}; events after it were removed"
         return AuditReport(False, chain.checked, payloads, anchor.seq, reason, "anchor")
     return AuditReport(True, chain.checked, payloads, head_hash=chain.report().head_hash)
-
-
-# -- the command ----------------------------------------------------------------------------
-
-_HEADLINES = {
-    "chain": "Audit chain broken at event {seq}: {reason}.",
-    "archive": "Archived page altered at event {seq}: {reason}.",
-    "anchor": "Audit anchor not matched at event {seq}: {reason}.",
-}
-
-
-def audit_verify(
-    anchor: Annotated[
-        str | None,
-        typer.Option(help="SEQ:HASH of an event noted earlier; fails if it changed or is gone"),
-    ] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Recompute the audit hash chain and every archived page digest; exit 1 naming the first
-    event that does not match."""
-    expected = Anchor.parse(anchor) if anchor else None
-    report = verify_audit(open_db(), warc_dir=get_settings().warc_dir, anchor=expected)
-    if json_out:
-        print_json(
-            {
-                "ok": report.ok,
-                "events": report.events,
-                "payloads": report.payloads,
-                "head_seq": report.events if report.ok and report.events else None,
-                "head_hash": report.head_hash,
-                "first_bad_seq": report.first_bad_seq,
-                "kind": report.kind,
-                "reason": report.reason,
-            }
-        )
-    elif report.ok:
-        head = f"; head {report.events}:{report.head_hash}" if report.head_hash else ""
-        console.print(
-            f"Audit chain intact: {report.events} events verified, "
-            f"{report.payloads} archived pages match their digests{head}."
-        )
-    else:
-        headline = _HEADLINES[report.kind or "chain"]
-        err_console.print(headline.format(seq=report.first_bad_seq, reason=report.reason))
-    if not report.ok:
-        raise typer.Exit(1)

@@ -1,0 +1,248 @@
+"""The audit vocabulary: one small class per kind of event, with a fixed ``action`` name.
+
+``chain.record`` refuses any event that is not one of these classes. A kind lists the fields
+that explain the change; extra fields are allowed so a payload can say more.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+EVENT_KINDS: dict[str, type[Event]] = {}
+
+
+class Event(BaseModel):
+    """Base of every audit event kind; subclasses set ``action`` and ``subject_kind``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    action: ClassVar[str]
+    subject_kind: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "action" in cls.__dict__:
+            EVENT_KINDS[cls.action] = cls
+
+    def subject_id(self) -> object:
+        return getattr(self, f"{self.subject_kind}_id")
+
+
+# -- the vocabulary -------------------------------------------------------------------------
+
+
+class ClaimAdded(Event):
+    action = "claim.added"
+    subject_kind = "claim"
+    claim_id: int
+    text: str
+    fingerprint: str
+    claimant: str | None = None
+    origin_url: str | None = None
+    claim_date: date | None = None
+
+
+class ClaimLinked(Event):
+    action = "claim.linked"
+    subject_kind = "claim"
+    claim_id: int
+    duplicate_of_id: int
+    similarity: float
+
+
+class ClaimStatusChanged(Event):
+    action = "claim.status"
+    subject_kind = "claim"
+    claim_id: int
+    old: str
+    new: str
+
+
+class RunStarted(Event):
+    action = "run.started"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int
+    kind: str
+
+
+class RunFinished(Event):
+    action = "run.finished"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int
+    status: str
+    error: str | None = None
+
+
+class CandidatesProposed(Event):
+    action = "candidates.proposed"
+    subject_kind = "claim"
+    claim_id: int
+    candidates: list[dict[str, Any]]
+
+
+class FetchRecorded(Event):
+    action = "fetch.recorded"
+    subject_kind = "fetch"
+    fetch_id: int
+    url: str
+    status_code: int | None
+    sha256: str | None
+    error_kind: str | None
+
+
+class PassagesExtracted(Event):
+    action = "passages.extracted"
+    subject_kind = "fetch"
+    fetch_id: int
+    document_id: int
+    passages: int
+
+
+class EvidenceSelected(Event):
+    action = "evidence.selected"
+    subject_kind = "claim"
+    claim_id: int
+    evidence: list[dict[str, Any]]
+
+
+class FactCheckFound(Event):
+    action = "factcheck.found"
+    subject_kind = "claim"
+    claim_id: int
+    url: str
+    rating: str | None
+
+
+class DriftDetected(Event):
+    action = "drift.detected"
+    subject_kind = "claim"
+    claim_id: int
+    changes: list[dict[str, Any]]
+    material: bool = False  # true when the change re-opens a decided claim
+
+
+class TaskQueued(Event):
+    action = "task.queued"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    priority: int
+
+
+class TaskLeased(Event):
+    action = "task.leased"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    holder: str
+    expires_at: str
+
+
+class TaskReleased(Event):
+    action = "task.released"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+
+
+class TaskReopened(Event):
+    action = "task.reopened"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    reason: str
+
+
+class VerdictDecided(Event):
+    action = "verdict.decided"
+    subject_kind = "claim"
+    claim_id: int
+    verdict_id: int
+    rating: str
+    evidence_ids: list[int]
+
+
+class VerdictApproved(Event):
+    action = "verdict.approved"
+    subject_kind = "claim"
+    claim_id: int
+    verdict_id: int
+
+
+class VerdictPublished(Event):
+    action = "verdict.published"
+    subject_kind = "claim"
+    claim_id: int
+    verdict_id: int
+    rating: str
+
+
+class UserAdded(Event):
+    action = "user.added"
+    subject_kind = "user"
+    user_id: int
+    name: str
+    role: str
+
+
+class UserRoleChanged(Event):
+    action = "user.role"
+    subject_kind = "user"
+    user_id: int
+    old: str
+    new: str
+
+
+class VerdictRejected(Event):
+    action = "verdict.rejected"
+    subject_kind = "claim"
+    claim_id: int
+    verdict_id: int
+    reason: str
+
+
+class ReviewsCompared(Event):
+    """Blind double review: the second verdict was compared with the first."""
+
+    action = "review.compared"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    verdict_ids: list[int]
+    reviewers: list[str]
+    ratings: list[str]
+    agreed: bool
+
+
+class UserPasswordChanged(Event):
+    action = "user.password"
+    subject_kind = "user"
+    user_id: int
+
+
+class AdapterFailed(Event):
+    """A discovery source failed for a claim; the claim went on with the others."""
+
+    action = "discovery.adapter_failed"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int | None
+    adapter: str
+    source: str
+    failure: str
+    message: str
+
+
+class SearchWindowRecorded(Event):
+    """Where and over which dates a run looked: for a "first/never/only" claim, "no earlier
+    case found" is only as good as this record, so it goes into the chain."""
+
+    action = "search.window"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int
+    window: dict[str, Any]
