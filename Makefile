@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check evidence sources verdicts flows demo bench tests
 	$(BIN)/ruff format --check evidence sources verdicts flows demo bench tests
+	$(BIN)/mypy
 
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_ranking

@@ -108,9 +108,16 @@ def evaluate(claims: Sequence[EvalClaim], ranker: Ranker) -> dict[str, float]:
 def selection_recall(claims: Sequence[EvalClaim]) -> tuple[float, float]:
     """(share of evidence covered by the selection, copies included; mean origins kept)."""
     covered = origins = 0.0
+    settings = get_settings()
     for claim in claims:
         ranked = rank_passages(claim.text, claim.passages, claim_date=claim.claim_date)
-        sel = select_evidence(claim.text, ranked)
+        sel = select_evidence(
+            claim.text,
+            ranked,
+            top_k=settings.evidence_top_k,
+            max_per_site=settings.max_per_site,
+            match_threshold=settings.match_threshold,
+        )
         shown = {str(e.scored.passage_id) for e in sel.evidence}
         shown |= {str(c.passage_id) for e in sel.evidence for c in e.copies}
         covered += len(shown & claim.relevant) / len(claim.relevant)

@@ -15,6 +15,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+from sqlmodel import Session, select
+
+from demo.server import CorpusServer
+from evidence import claims
+from evidence.db import get_engine
+from evidence.models import FactCheck
+from flows.cli import main as cli
+from flows.cli.support import console
+from verdicts.queue import list_queue
+
 
 def _prepare(data_dir: Path, environment: dict[str, str]) -> None:
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -30,13 +41,9 @@ def _prepare(data_dir: Path, environment: dict[str, str]) -> None:
 
 
 def main() -> int:
-    from demo.server import CorpusServer
-
     data_dir = Path(os.environ.get("FACTCHECK_DATA_DIR", "data/demo")).resolve()
     with CorpusServer() as corpus:
         _prepare(data_dir, corpus.environment())
-        from flows.cli import main as cli
-        from flows.cli.support import console
 
         console.rule("factcheck demo: verifying the corpus's claims (offline)")
         for site in corpus.corpus.sites:
@@ -55,13 +62,6 @@ def main() -> int:
 
 def print_queue() -> None:
     """The review queue, highest priority first, each claim with its top evidence."""
-    from rich.markup import escape
-    from sqlmodel import Session
-
-    from evidence import claims
-    from evidence.db import get_engine
-    from flows.cli.support import console
-    from verdicts.queue import list_queue
 
     console.rule("review queue")
     with Session(get_engine()) as session:
@@ -88,10 +88,6 @@ def print_queue() -> None:
 
 
 def _fact_checks(claim_id: int) -> Any:
-    from sqlmodel import select
-
-    from evidence.models import FactCheck
-
     return select(FactCheck).where(FactCheck.claim_id == claim_id)
 
 

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +51,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from demo.corpus import feeds, wikiapi
+from demo.corpus.load import load_demo_corpus
 from demo.corpus.model import (
     Corpus,
     Entry,
@@ -58,6 +60,7 @@ from demo.corpus.model import (
     resolve_corpus_url,
     resolve_placeholders,
 )
+from demo.synthetic import synthetic_corpus
 from evidence.errors import BadInput
 
 log = logging.getLogger(__name__)
@@ -139,8 +142,6 @@ class CorpusServer:
         seed: int = 0,
     ) -> None:
         if corpus is None:
-            from demo.corpus.load import load_demo_corpus
-
             corpus = load_demo_corpus()
         self.corpus = corpus
         self.latency_s = latency_s
@@ -442,8 +443,6 @@ class CorpusServer:
         url_for: Callable[[str], str],
         newest: datetime | None,
     ) -> Response:
-        from html import escape
-
         links = "".join(
             f'<li><a href="{escape(url_for(e.path))}">{escape(e.title)}</a></li>'
             for e in feeds.latest(entries)
@@ -585,8 +584,6 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     corpus = None
     if args.synthetic:
-        from demo.synthetic import synthetic_corpus
-
         corpus = synthetic_corpus(args.synthetic, seed=args.seed, hosts=args.hosts)
     server = CorpusServer(
         corpus, port=args.port, latency_s=args.latency, jitter_s=args.jitter, seed=args.seed

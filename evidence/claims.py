@@ -21,12 +21,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, case, literal
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from evidence import audit
+from evidence.db import insert_once
 from evidence.errors import BadInput, ImportRowError, NotFound
-from evidence.models import Claim, ClaimCreate
+from evidence.models import Claim, ClaimCreate, Document, Evidence, Fetch, Passage, Run, Verdict
+from evidence.scoring import matching
+from evidence.settings import get_settings
 from evidence.types import utcnow
 
 MAX_CLAIM_CHARS = 2000
@@ -44,6 +48,7 @@ _QUOTES = str.maketrans(
         "\u2033": '"',
     }
 )
+
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%b %d, %Y", "%b %d %Y")
 
@@ -140,15 +145,58 @@ def find_by_fingerprint(session: Session, fp: str) -> Claim | None:
     return session.exec(select(Claim).where(Claim.fingerprint == fp)).first()
 
 
+def candidate_query(text: str, *, exclude_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Claims sharing the most distinctive words, best-sharing first (a bounded number).
+
+    A ``LIKE '%word%'`` per needle on ``normalized_text``, summed into a hit count that
+    orders the rows: the database does the scan in C and hands back a bounded set, instead
+    of Python scoring every claim. On PostgreSQL a pg_trgm GIN index on normalized_text
+    would turn these LIKEs into index scans (a migration for when the table is large).
+    """
+    hits: list[ColumnElement[int]] = [
+        case((col(Claim.normalized_text).contains(n, autoescape=True), 1), else_=0)
+        for n in matching.needles(text)
+    ]
+    if not hits:
+        return None
+    total: ColumnElement[int] = hits[0]
+    for hit in hits[1:]:
+        total = total + hit
+    query = select(Claim).where(total > literal(0, Integer))
+    if exclude_id is not None:
+        query = query.where(col(Claim.id) != exclude_id)
+    return query.order_by(total.desc(), col(Claim.id)).limit(matching.MAX_CANDIDATES)
+
+
+def find_near_duplicate(
+    session: Session, text: str, *, threshold: float, exclude_id: int | None = None
+) -> tuple[Claim, float] | None:
+    """The most similar known claim at or above ``threshold``, followed to its original.
+
+    A match that is itself a near-duplicate is replaced by the claim it duplicates, so
+    links never form chains; the similarity reported is the one measured.
+    """
+    query = candidate_query(text, exclude_id=exclude_id)
+    if query is None:
+        return None
+    rows = session.exec(query).all()
+    best = matching.best_match(text, ((claim, claim.text) for claim in rows), threshold=threshold)
+    if best is None:
+        return None
+    claim, score = best
+    if claim.duplicate_of_id is not None:
+        original = session.get(Claim, claim.duplicate_of_id)
+        if original is not None:
+            claim = original
+    return claim, score
+
+
 def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
     """Add a validated claim, or return the known one with the same fingerprint.
 
     A near-duplicate of a known claim (``evidence.scoring.matching``, at the ``match_threshold``
     setting) is added with status "duplicate", linked to the original, and not verified.
     """
-    from evidence.scoring.matching import find_near_duplicate
-    from evidence.settings import get_settings
-
     data = validate(data)
     fp = fingerprint(data.text)
     existing = find_by_fingerprint(session, fp)
@@ -166,16 +214,9 @@ def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
     )
     if near is not None:
         claim.duplicate_of_id, claim.similarity, claim.status = near[0].id, near[1], "duplicate"
-    try:
-        with session.begin_nested():
-            session.add(claim)
-            session.flush()
-    except IntegrityError:
-        # another writer added the same claim between our look-up and insert
-        existing = find_by_fingerprint(session, fp)
-        if existing is None:
-            raise
-        return Added(existing, False)
+    claim, inserted = insert_once(session, claim, lambda: find_by_fingerprint(session, fp))
+    if not inserted:  # another writer added the same claim between our look-up and insert
+        return Added(claim, False)
     assert claim.id is not None
     audit.record(
         session,
@@ -313,7 +354,6 @@ def claim_evidence(
     session: Session, claim_id: int, *, active_only: bool = True
 ) -> list[dict[str, Any]]:
     """The claim's evidence in rank order, with the page each passage came from."""
-    from evidence.models import Document, Evidence, Fetch, Passage
 
     query = (
         select(Evidence, Passage, Document, Fetch)
@@ -353,7 +393,6 @@ def claim_evidence(
 
 def original_of(session: Session, claim: Claim) -> dict[str, Any] | None:
     """For a near-duplicate: the claim it was linked to, its status and published verdict."""
-    from evidence.models import Verdict
 
     if claim.duplicate_of_id is None:
         return None
@@ -375,7 +414,6 @@ def original_of(session: Session, claim: Claim) -> dict[str, Any] | None:
 
 def latest_search_window(session: Session, claim_id: int) -> dict[str, Any] | None:
     """The search window of the claim's newest finished run (sources, queries, dates)."""
-    from evidence.models import Run
 
     run = session.exec(
         select(Run)

@@ -8,11 +8,11 @@ and the audit chain reads the last event before it appends one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,13 +20,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
 from evidence.errors import NotMigrated
 from evidence.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(busy_timeout_s: float) -> Any:
@@ -122,3 +124,23 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_once(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:
+    """Insert ``row`` unless a twin already exists; return the row kept and whether it is new.
+
+    Callers look their row up first; this covers the race between that look-up and the
+    insert (another writer inserted the same unique key in between). The insert runs in a
+    savepoint, so losing the race rolls back only the insert, and ``find`` returns the
+    winner's row. A unique violation ``find`` cannot explain is re-raised.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True

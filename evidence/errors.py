@@ -4,14 +4,32 @@
 
     FactcheckError                 exit_code 1, http_status 500
     ├── BadInput                   exit_code 2, http_status 400  (nothing written)
-    │   └── ImportRowError         a bad row in a claim import file (carries the line)
+    │   ├── ImportRowError         a bad row in a claim import file (carries the line)
+    │   ├── BundleError            an audit bundle that cannot be read (flows.bundle)
+    │   └── MalformedRequest       http_status 422: a request off the route's shape (web)
     ├── NotMigrated                exit_code 1  (run `factcheck db upgrade`)
     ├── NotFound                   exit_code 2, http_status 404 (carries the kind and id)
+    │   └── NoPublishedVerdict     ClaimReview asked for an unpublished claim
     ├── Conflict                   http_status 409 (stale version, lease held by another)
     ├── Forbidden                  http_status 403 (role does not allow the action)
+    │   └── CsrfRejected           a form without its CSRF token (web)
+    ├── Unauthenticated            http_status 401: no session or token (web)
+    ├── HTTPError                  a routing-level HTTP error in our vocabulary (web)
     ├── AuditError                 unknown audit event kind
+    ├── ArchiveError               http_status 410: a WARC record missing or unreadable
+    ├── ArchiveUnreadable          http_status 410: a fetch's archived copy (web)
+    ├── SemanticUnavailable        the optional embedding model is not installed
     ├── FetchError                 carries url and error_kind from sources.errors' vocabulary
+    │   ├── BlockedAddress         a private/loopback address the settings do not allow
+    │   ├── UnresolvableHost       DNS gave no address
+    │   └── RobotsDisallowed       robots.txt forbids the URL
     └── AdapterError               a discovery adapter failed (carries the adapter name)
+        ├── SourceUnreachable      the source's server did not answer
+        ├── BadAnswer              it answered in a shape we cannot read
+        └── AdapterMisconfigured   its settings are wrong
+
+Subclasses live next to the code that raises them (``sources.address``, ``verdicts.web.
+errors``, ...); ``tests/evidence/test_errors.py`` fails when one is missing from this tree.
 
 Third-party errors are translated into these at the boundary that meets them
 (`sources` for httpx and parsers), chained with ``from``. The CLI prints ``str(error)``

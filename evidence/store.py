@@ -9,10 +9,10 @@ chosen (passage id, score, rank); each newly found fact-check adds a ``FactCheck
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from evidence import audit
+from evidence.db import insert_once
 from evidence.errors import BadInput
 from evidence.models import Evidence, FactCheck
 from evidence.scoring.select import MatchedFactCheck, SelectedPassage, Selection
@@ -60,24 +60,16 @@ def _upsert_evidence(
     session: Session, claim_id: int, run_id: int | None, chosen: SelectedPassage
 ) -> Evidence:
     passage_id = _passage_id(chosen)
-    row = _find_evidence(session, claim_id, passage_id)
-    if row is None:
-        try:
-            with session.begin_nested():
-                row = _fill(
-                    Evidence(claim_id=claim_id, passage_id=passage_id, score=0, rank=0),
-                    run_id,
-                    chosen,
-                )
-                session.add(row)
-                session.flush()
-            return row
-        except IntegrityError:
-            # a concurrent run inserted this pair first: update its row instead
-            row = _find_evidence(session, claim_id, passage_id)
-            if row is None:
-                raise
-    session.add(_fill(row, run_id, chosen))
+    found = _find_evidence(session, claim_id, passage_id)
+    if found is not None:
+        session.add(_fill(found, run_id, chosen))
+        return found
+    fresh = Evidence(claim_id=claim_id, passage_id=passage_id, score=0, rank=0)
+    row, inserted = insert_once(
+        session, _fill(fresh, run_id, chosen), lambda: _find_evidence(session, claim_id, passage_id)
+    )
+    if not inserted:  # a concurrent run inserted this pair first: update its row instead
+        session.add(_fill(row, run_id, chosen))
     return row
 
 

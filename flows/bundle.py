@@ -65,6 +65,8 @@ from evidence.models import (
     Verdict,
 )
 from evidence.types import utcnow
+from sources.extract import extract
+from verdicts.claimreview import NoPublishedVerdict, claimreview_jsonld
 
 BUNDLE_FORMAT = "factcheck-bundle/1"
 MANIFEST = "manifest.json"
@@ -198,8 +200,6 @@ def _evidence_document(
 
 
 def _claimreview(session: Session, claim_id: int) -> dict[str, Any] | None:
-    from verdicts.claimreview import NoPublishedVerdict, claimreview_jsonld
-
     try:
         return claimreview_jsonld(session, claim_id)
     except NoPublishedVerdict:
@@ -416,7 +416,6 @@ def replay_passages(payload: bytes, content_type: str | None, url: str | None) -
     """The passages extraction finds in archived bytes. The pipeline extracts the fetcher's
     text, which is these bytes decoded by ``sources.decode`` with the same content type, so
     extracting the bytes gives the same passages (``sources.extract`` decodes alike)."""
-    from sources.extract import extract
 
     return list(extract(payload, url=url, content_type=content_type).passages)
 

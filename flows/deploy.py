@@ -12,6 +12,7 @@ with this project installed; see docs/deployment.md.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
@@ -133,7 +134,7 @@ def start_server(
 
 def nightly_schedule() -> Schedule:
     """The nightly cron in the configured time zone (FACTCHECK_NIGHTLY_CRON, _TIMEZONE)."""
-    from prefect.schedules import Cron
+    from prefect.schedules import Cron  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     settings = get_settings()
     return Cron(settings.nightly_cron, timezone=settings.timezone)
@@ -152,9 +153,9 @@ def serve_nightly(*, start_server_if_needed: bool = True) -> None:
         # the flow runs serve() starts are child processes: they read the environment
         os.environ["PREFECT_API_URL"] = api_url
     try:
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+        from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
-        from flows.nightly import nightly_reverify
+        from flows.nightly import nightly_reverify  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
         # Prefect reads its settings once at import; make sure this process sees the URL
         with temporary_settings(updates={PREFECT_API_URL: api_url} if api_url else {}):
@@ -172,10 +173,9 @@ def deploy_to_pool(pool: str = DEFAULT_POOL, *, source: str | None = None) -> li
     directory every worker can read) each run pulls the code from there first. Returns
     the deployments' full names (``flow/deployment``).
     """
-    import importlib
 
-    from prefect import Flow
-    from prefect.types.entrypoint import EntrypointType
+    from prefect import Flow  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
+    from prefect.types.entrypoint import EntrypointType  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     names = []
     for module, function, name, scheduled in DEPLOYMENTS:

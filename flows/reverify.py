@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from evidence import audit, claims
 from evidence.db import get_engine, session_scope
-from evidence.models import Document, Evidence, FactCheck, Passage, ReviewTask
+from evidence.models import Claim, Document, Evidence, FactCheck, Passage, ReviewTask
 from flows import steps
 from flows.steps import Page, VerifyConfig
 from sources.store import conditional_headers
@@ -211,7 +211,6 @@ def _record_drift(session: Session, report: DriftReport, actor: str) -> None:
 
 def claims_to_reverify(limit: int | None = None) -> list[int]:
     """Claims with recorded evidence that a reviewer has or will see, oldest first."""
-    from evidence.models import Claim
 
     with Session(get_engine()) as session:
         query = (

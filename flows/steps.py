@@ -32,12 +32,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from evidence import audit, claims
+from evidence.archive import read_record
 from evidence.db import get_engine, session_scope
 from evidence.errors import BadInput
 from evidence.models import Claim, Document, FactCheck, Fetch, Passage, Run
 from evidence.scoring.rank import PassageInput, rank_passages
 from evidence.scoring.search_window import search_window
 from evidence.scoring.select import FactCheckInput, select_evidence
+from evidence.scoring.semantic import SemanticReranker
+from evidence.scoring.text import has_superlative
 from evidence.settings import Settings, get_settings
 from evidence.store import record_evidence
 from evidence.types import utcnow
@@ -48,8 +51,9 @@ from sources.discovery.record import record_discovery
 from sources.discovery.run import DiscoveryResult, discover, make_request
 from sources.extract import extract
 from sources.results import Extraction, FetchResult
-from sources.store import previous_fetch, record_extraction, record_fetch
+from sources.store import extract_result, previous_fetch, store_page
 from sources.urls import normalize_url
+from verdicts.queue import enqueue
 
 DONE_STATUSES = frozenset({"queued", "in_review", "decided", "published", "duplicate"})
 PRIORITY_FACT_CHECK = 20  # an existing fact-check matched: quick to settle
@@ -222,23 +226,11 @@ def _reusable_url(url: str) -> bool:
         return _reusable(session, url) is not None
 
 
-def _extract(result: FetchResult) -> Extraction | None:
-    if not result.ok or result.not_modified or (result.text is None and not result.body):
-        return None
-    return extract(
-        result.text if result.text is not None else result.body,
-        url=result.final_url or result.url,
-        content_type=result.content_type,
-    )
-
-
 def store_result(result: FetchResult, *, run_id: int | None, actor: str) -> Page:
     """One transaction: the fetch row, then (for a page) its passages."""
-    extraction = _extract(result)  # pure, outside the transaction
+    extraction = extract_result(result)  # pure, outside the transaction
     with session_scope(get_engine()) as session:
-        row = record_fetch(session, result, actor=actor, run_id=run_id)
-        if extraction is not None and row.document_id is not None:
-            record_extraction(session, row, extraction, actor=actor)
+        row = store_page(session, result, extraction, actor=actor, run_id=run_id).fetch
         checks = embedded_fact_checks(extraction, row) if extraction else ()
         return Page(
             url=result.url,
@@ -270,7 +262,6 @@ def embedded_fact_checks(extraction: Extraction, row: Fetch) -> tuple[FactCheckI
 
 def reextract(row: Fetch) -> Extraction | None:
     """The extraction of an archived fetch (a reused page's ClaimReviews)."""
-    from evidence.archive import read_record
 
     if row.warc_file is None or row.warc_offset is None:
         return None
@@ -434,7 +425,6 @@ def _api_fact_checks(session: Session, claim_id: int) -> list[FactCheckInput]:
 @functools.lru_cache(maxsize=1)
 def _semantic() -> Any:
     """The sentence-embedding re-ranker, loaded once per process (~8 s)."""
-    from evidence.scoring.semantic import SemanticReranker
 
     return SemanticReranker()
 
@@ -459,7 +449,15 @@ def rank(
             *_api_fact_checks(session, claim_id),
             *extra_fact_checks,
         ]
-        selection = select_evidence(claim.text, ranked, fact_checks=checks)
+        limits = get_settings()
+        selection = select_evidence(
+            claim.text,
+            ranked,
+            fact_checks=checks,
+            top_k=limits.evidence_top_k,
+            max_per_site=limits.max_per_site,
+            match_threshold=limits.match_threshold,
+        )
         record_evidence(session, claim_id, run_id, selection, actor=actor)
         run = session.get(Run, run_id)
         assert run is not None
@@ -495,15 +493,12 @@ def rank(
 
 
 def priority_for(claim: Claim, outcome: VerifyOutcome) -> int:
-    from evidence.scoring.text import has_superlative
-
     priority = PRIORITY_FACT_CHECK if outcome.fact_checks else 0
     return priority + (PRIORITY_SUPERLATIVE if has_superlative(claim.text) else 0)
 
 
 def route(claim_id: int, run_id: int, outcome: VerifyOutcome, *, actor: str) -> int:
     """Queue the claim for review (one task per claim) and close the run; the task id."""
-    from verdicts.queue import enqueue
 
     with session_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)

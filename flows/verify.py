@@ -1,30 +1,32 @@
 """Prefect flows: `verify-claim`, `verify-batch` and `nightly-reverify`.
 
-Granularity (measured, see README "Task granularity"): one task per step of one claim,
-never one per URL or passage. The fetch step fans out over its URLs with asyncio inside
-one task, through one shared AsyncFetcher per flow run (per-host politeness holds across
-every claim of a batch). In a batch each claim is one task running the plain pipeline.
+Granularity (measured, see README "Task granularity"): one task per claim, running the one
+step sequence (``verify_one``), never one task per URL or passage. The fetch step fans out
+over its URLs with asyncio inside the task, through one shared AsyncFetcher per flow run
+(per-host politeness holds across every claim of a batch).
 
-Retries: only the network steps (discover, fetch) retry, with backoff; bad input
-(``BadInput``) is never retried.
+Retries: a claim's task retries once on an unexpected error (re-running it reuses what was
+already fetched); bad input (``BadInput``) is never retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 
+from evidence.actors import flow_actor
 from evidence.errors import BadInput, FactcheckError
 from flows import steps
-from flows.steps import Page, VerifyConfig, VerifyOutcome
+from flows.steps import VerifyConfig, VerifyOutcome
 from sources.fetch import AsyncFetcher
 
 _shared_fetcher: contextvars.ContextVar[AsyncFetcher | None] = contextvars.ContextVar(
@@ -33,8 +35,7 @@ _shared_fetcher: contextvars.ContextVar[AsyncFetcher | None] = contextvars.Conte
 
 
 def _actor() -> str:
-    run_id = flow_run.get_id()
-    return f"flow-run:{run_id}" if run_id else "flow:local"
+    return flow_actor(flow_run.get_id())
 
 
 def _no_retry_on_bad_input(task: Any, task_run: Any, state: Any) -> bool:
@@ -62,54 +63,8 @@ async def fetcher_scope() -> AsyncIterator[AsyncFetcher]:
             _shared_fetcher.reset(token)
 
 
-@task(name="start-run", cache_policy=NO_CACHE)
-def start_run_task(claim_id: int) -> int:
-    return steps.start_run(claim_id, actor=_actor(), flow_run_id=str(flow_run.get_id() or ""))
-
-
-@task(
-    name="discover",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_no_retry_on_bad_input,
-    cache_policy=NO_CACHE,
-)
-async def discover_task(claim_id: int, run_id: int, config: VerifyConfig) -> list[Any]:
-    async with fetcher_scope() as fetcher:
-        result = await steps.discover_for(claim_id, run_id, config, fetcher, actor=_actor())
-    logger = get_run_logger()
-    for failure in result.failures:
-        logger.warning("source %s failed (%s): %s", failure.source, failure.kind, failure.message)
-    return list(result.candidates)
-
-
-@task(
-    name="fetch",
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_no_retry_on_bad_input,
-    cache_policy=NO_CACHE,
-)
-async def fetch_task(candidates: list[Any], run_id: int) -> list[Page]:
-    async with fetcher_scope() as fetcher:
-        return await steps.fetch_candidates(candidates, fetcher, run_id=run_id, actor=_actor())
-
-
-@task(name="rank", cache_policy=NO_CACHE)
-def rank_task(claim_id: int, run_id: int, pages: list[Page]) -> VerifyOutcome:
-    return steps.rank(claim_id, run_id, pages, actor=_actor())
-
-
-@task(name="route", cache_policy=NO_CACHE)
-def route_task(claim_id: int, run_id: int, outcome: VerifyOutcome) -> int:
-    return steps.route(claim_id, run_id, outcome, actor=_actor())
-
-
 async def _publish(outcome: VerifyOutcome) -> None:
     """A markdown artifact of the top evidence and the events automations react to."""
-    from prefect.events import emit_event
 
     await acreate_markdown_artifact(
         key=f"claim-{outcome.claim_id}",
@@ -155,7 +110,9 @@ def _md(text: str) -> str:
 
 
 async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
-    """The pipeline for one claim as plain steps (a batch runs this inside one task)."""
+    """The one step sequence for a claim: `verify-claim` and each claim of `verify-batch`
+    run it (inside one task: a task per step would cost more than the steps, see
+    PREFECT_NOTES.md). Failed sources are logged and reported on the outcome."""
     reason = steps.needs_verification(claim_id, force=config.force)
     if reason is not None:
         return VerifyOutcome(claim_id, None, "skipped", error=reason)
@@ -164,6 +121,7 @@ async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
     try:
         async with fetcher_scope() as fetcher:
             found = await steps.discover_for(claim_id, run_id, config, fetcher, actor=actor)
+            _log_failures(found.failures)
             pages = await steps.fetch_candidates(
                 found.candidates, fetcher, run_id=run_id, actor=actor
             )
@@ -180,34 +138,14 @@ async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
     return outcome
 
 
+def _log_failures(failures: Sequence[Any]) -> None:
+    logger = get_run_logger()
+    for failure in failures:
+        logger.warning("source %s failed (%s): %s", failure.source, failure.kind, failure.message)
+
+
 def _sentence(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, FactcheckError) else f"{type(exc).__name__}: {exc}"
-
-
-@flow(name="verify-claim", log_prints=False)
-async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> VerifyOutcome:
-    """Plan, discover, fetch, extract, rank, record and route one claim to review."""
-    config = config or VerifyConfig()
-    reason = steps.needs_verification(claim_id, force=config.force)
-    if reason is not None:
-        get_run_logger().info("claim %s skipped: %s", claim_id, reason)
-        return VerifyOutcome(claim_id, None, "skipped", error=reason)
-    run_id = start_run_task(claim_id)
-    try:
-        async with fetcher_scope():
-            candidates = await discover_task(claim_id, run_id, config)
-            pages = await fetch_task(candidates, run_id)
-        outcome = rank_task(claim_id, run_id, pages)
-        route_task(claim_id, run_id, outcome)
-    except Exception as exc:
-        steps.finish_run(run_id, status="failed", actor=_actor(), error=_sentence(exc))
-        raise
-    outcome.status = "queued"
-    outcome.candidates = len(candidates)
-    outcome.fetched = sum(p.ok for p in pages)
-    outcome.failed_fetches = sum(not p.ok for p in pages)
-    await _publish(outcome)
-    return outcome
 
 
 @task(
@@ -219,6 +157,21 @@ async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> Ver
 )
 async def verify_one_task(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
     return await verify_one(claim_id, config)
+
+
+@flow(name="verify-claim", log_prints=False)
+async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> VerifyOutcome:
+    """Plan, discover, fetch, extract, rank, record and route one claim to review.
+
+    The same step sequence as each claim of a batch (``verify_one``), so both report the
+    same things (failed sources included); then the claim's artifact and events.
+    """
+    outcome = await verify_one_task(claim_id, config or VerifyConfig())
+    if outcome.status == "skipped":
+        get_run_logger().info("claim %s skipped: %s", claim_id, outcome.error)
+        return outcome
+    await _publish(outcome)
+    return outcome
 
 
 ProgressCallback = Callable[[VerifyOutcome], None]

@@ -16,16 +16,18 @@ WARC record it points at holds exactly those bytes (which is what ``audit verify
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from evidence import audit
+from evidence.db import insert_once
 from evidence.errors import BadInput, FactcheckError
 from evidence.models import Document, Fetch, Passage
 from evidence.types import utcnow
+from sources.extract import extract
 from sources.results import Extraction, FetchResult
 from sources.urls import normalize_url, site_of
 
@@ -62,13 +64,8 @@ def get_or_create_document(session: Session, url: str) -> Document | None:
     if found is not None:
         return found
     document = Document(url=key, site=site_of(key)[:_SITE_MAX] or None)
-    try:
-        with session.begin_nested():  # another writer may insert the same URL first
-            session.add(document)
-            session.flush()
-    except IntegrityError:
-        return session.exec(select(Document).where(Document.url == key)).one()
-    return document
+    find = select(Document).where(Document.url == key)
+    return insert_once(session, document, lambda: session.exec(find).first())[0]
 
 
 def previous_fetch(session: Session, url: str) -> Fetch | None:
@@ -243,3 +240,42 @@ def record_extraction(
     )
     audit.record(session, event, actor=actor)
     return passages
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """What ``store_page`` wrote: the fetch row, the page's extraction and its passages."""
+
+    fetch: Fetch
+    extraction: Extraction | None
+    passages: list[Passage]
+
+
+def extract_result(result: FetchResult) -> Extraction | None:
+    """The extraction of a fetched page; None for a failure or a 304. Pure: call it before
+    opening the transaction that stores the page."""
+    if not result.ok or result.not_modified or (result.text is None and not result.body):
+        return None
+    return extract(
+        result.text if result.text is not None else result.body,
+        url=result.final_url or result.url,
+        content_type=result.content_type,
+    )
+
+
+def store_page(
+    session: Session,
+    result: FetchResult,
+    extraction: Extraction | None,
+    *,
+    actor: str,
+    run_id: int | None = None,
+) -> StoredPage:
+    """Record one fetched page: the fetch row (success or failure), then, for a page with an
+    extraction, its document and passages. The one way a fetch reaches the database
+    (``factcheck fetch`` and the verify flow both come here)."""
+    row = record_fetch(session, result, actor=actor, run_id=run_id)
+    passages: list[Passage] = []
+    if extraction is not None and row.document_id is not None:
+        passages = record_extraction(session, row, extraction, actor=actor)
+    return StoredPage(row, extraction, passages)

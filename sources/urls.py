@@ -6,7 +6,7 @@ lower-cased; query parameters are sorted. Pure.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from evidence.errors import BadInput
 
@@ -35,12 +35,12 @@ TRACKING_PARAMS = frozenset(
         "ncid",
     }
 )
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalize_url(url: str, base: str | None = None) -> str:
     """The canonical form of an http(s) URL; raises BadInput for anything else."""
-    from urllib.parse import urljoin
 
     raw = urljoin(base, url.strip()) if base else url.strip()
     parts = urlsplit(raw)

@@ -123,7 +123,7 @@ def emit_prefect_event(notification: Notification) -> bool:
     if not os.environ.get("PREFECT_API_URL"):
         return False
     try:
-        from prefect.events import emit_event
+        from prefect.events import emit_event  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
         emitted: object = emit_event(
             event=notification.event,

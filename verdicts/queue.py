@@ -26,11 +26,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, case, cast, exists, func, or_, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from evidence import audit, claims
+from evidence.actors import user_actor
+from evidence.db import insert_once
 from evidence.errors import BadInput, Conflict, NotFound
 from evidence.models import (
     TASK_STATES,
@@ -168,8 +170,6 @@ def _status_condition(status: str, now: datetime) -> ColumnElement[bool]:
 
 def _tag_condition(tag: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
-
         return cast(Claim.tags, JSONB).contains([tag])
     return text(
         "EXISTS (SELECT 1 FROM json_each(claim.tags) WHERE json_each.value = :queue_tag)"
@@ -306,16 +306,9 @@ def enqueue(
     if existing is not None:
         return existing
     task = ReviewTask(claim_id=claim_id, queue=queue, priority=priority)
-    try:
-        with session.begin_nested():
-            session.add(task)
-            session.flush()
-    except IntegrityError:
-        # a concurrent enqueue of the same claim won; one task per claim
-        existing = task_for_claim(session, claim_id)
-        if existing is None:
-            raise
-        return existing
+    task, inserted = insert_once(session, task, lambda: task_for_claim(session, claim_id))
+    if not inserted:  # a concurrent enqueue of the same claim won; one task per claim
+        return task
     assert task.id is not None
     claims.set_status(session, claim, "queued", actor=actor)
     audit.record(
@@ -418,7 +411,7 @@ def _candidate(
 def _leased(session: Session, task: ReviewTask, reviewer: str, expires: datetime) -> None:
     assert task.id is not None
     claim = claims.get_claim(session, task.claim_id)
-    claims.set_status(session, claim, "in_review", actor=f"user:{reviewer}")
+    claims.set_status(session, claim, "in_review", actor=user_actor(reviewer))
     audit.record(
         session,
         audit.TaskLeased(
@@ -428,7 +421,7 @@ def _leased(session: Session, task: ReviewTask, reviewer: str, expires: datetime
             expires_at=expires.isoformat(),
             **{"version": task.version},
         ),
-        actor=f"user:{reviewer}",
+        actor=user_actor(reviewer),
     )
 
 

@@ -10,24 +10,24 @@ numbers, different years, one negated and the other not, or an antonym pair ("ro
 "fell"). Those are the hard negatives — the same entities saying the opposite — that a
 plain overlap measure would call duplicates.
 
-``find_near_duplicate`` retrieves candidates with a bounded SQL pre-filter, not a Python
-scan of every claim (see ``candidate_query``).
+``best_match`` picks the best of the candidates it is handed; ``evidence.claims`` fetches
+them with a bounded SQL pre-filter built from ``needles`` (not a Python scan of every
+claim), so this module stays pure: no session, no settings.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import TypeVar
 
-from sqlalchemy import Integer, case, literal
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
-
-from evidence.models import Claim
 from evidence.scoring import features as ft
 from evidence.scoring import text as tx
+
+K = TypeVar("K")
 
 TRIGRAM_WEIGHT = 0.3  # the rest goes to the stem overlap
 NUMBER_PENALTY = 0.55  # multiplier when both claims give numbers and they differ
@@ -321,44 +321,15 @@ def needles(text: str) -> list[str]:
     return picked
 
 
-def candidate_query(text: str, *, exclude_id: int | None = None):  # type: ignore[no-untyped-def]
-    """Claims sharing the most distinctive words, best-sharing first, at most MAX_CANDIDATES.
-
-    A ``LIKE '%word%'`` per needle on ``normalized_text``, summed into a hit count that
-    orders the rows: the database does the scan in C and hands back a bounded set, instead
-    of Python scoring every claim. On PostgreSQL a pg_trgm GIN index on normalized_text
-    would turn these LIKEs into index scans (a migration for when the table is large).
-    """
-    hits: list[ColumnElement[int]] = [
-        case((col(Claim.normalized_text).contains(n, autoescape=True), 1), else_=0)
-        for n in needles(text)
-    ]
-    if not hits:
-        return None
-    total: ColumnElement[int] = hits[0]
-    for hit in hits[1:]:
-        total = total + hit
-    query = select(Claim).where(total > literal(0, Integer))
-    if exclude_id is not None:
-        query = query.where(col(Claim.id) != exclude_id)
-    return query.order_by(total.desc(), col(Claim.id)).limit(MAX_CANDIDATES)
-
-
-def find_near_duplicate(
-    session: Session, text: str, *, threshold: float, exclude_id: int | None = None
-) -> tuple[Claim, float] | None:
-    """The most similar known claim at or above ``threshold``, followed to its original.
-
-    A match that is itself a near-duplicate is replaced by the claim it duplicates, so
-    links never form chains; the similarity reported is the one measured.
-    """
-    query = candidate_query(text, exclude_id=exclude_id)
-    if query is None:
-        return None
-    best: tuple[Claim, float] | None = None
+def best_match(
+    text: str, candidates: Iterable[tuple[K, str]], *, threshold: float
+) -> tuple[K, float] | None:
+    """The candidate (key, text) most similar to ``text`` at or above ``threshold``, with its
+    score; None when none reaches it. Pure: the caller fetches the candidates."""
+    best: tuple[K, float] | None = None
     mine = _view(text)
-    for claim in session.exec(query).all():
-        theirs = _view(claim.text)
+    for key, their_text in candidates:
+        theirs = _view(their_text)
         # staged: each step is a ceiling on the next, so skipping early changes no result
         if _upper_bound(mine, theirs) < threshold:
             continue
@@ -367,12 +338,5 @@ def find_near_duplicate(
             continue
         score = round(base * _disagreement(mine, theirs), 4)
         if score >= threshold and (best is None or score > best[1]):
-            best = (claim, score)
-    if best is None:
-        return None
-    claim, score = best
-    if claim.duplicate_of_id is not None:
-        original = session.get(Claim, claim.duplicate_of_id)
-        if original is not None:
-            claim = original
-    return claim, score
+            best = (key, score)
+    return best

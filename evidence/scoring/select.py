@@ -3,7 +3,8 @@ top passages, diverse across sites, with syndicated copies counted once.
 
 ::
 
-    selection = select_evidence(claim.text, rank_passages(claim.text, pool), fact_checks=found)
+    selection = select_evidence(claim.text, rank_passages(claim.text, pool), fact_checks=found,
+                                top_k=8, max_per_site=2, match_threshold=0.65)
     selection.fact_checks   # matching ClaimReviews, most similar first
     selection.evidence      # top-k groups, each a passage with its copies on other sites
     selection.as_list()     # both, fact-checks ranked first (what the UI and audit show)
@@ -26,7 +27,6 @@ from urllib.parse import urlsplit
 from evidence.scoring import text as tx
 from evidence.scoring.matching import similarity
 from evidence.scoring.rank import ScoredPassage, id_order
-from evidence.settings import get_settings
 
 SYNDICATION_JACCARD = 0.6  # shingle overlap from which two passages are one text
 SHINGLE_WORDS = 3
@@ -116,15 +116,13 @@ def select_evidence(
     ranked: Sequence[ScoredPassage],
     *,
     fact_checks: Sequence[FactCheckInput] = (),
-    top_k: int | None = None,
-    max_per_site: int | None = None,
-    match_threshold: float | None = None,
+    top_k: int,
+    max_per_site: int,
+    match_threshold: float,
 ) -> Selection:
-    """The evidence to record for ``claim``; limits default to the settings."""
-    settings = get_settings()
-    top_k = settings.evidence_top_k if top_k is None else top_k
-    max_per_site = settings.max_per_site if max_per_site is None else max_per_site
-    threshold = settings.match_threshold if match_threshold is None else match_threshold
+    """The evidence to record for ``claim``. Pure: the caller passes the limits (the flow
+    takes them from the settings: ``evidence_top_k``, ``max_per_site``, ``match_threshold``)."""
+    threshold = match_threshold
     ordered = sorted(ranked, key=lambda s: (-s.score, id_order(s.passage_id)))
     groups = group_syndicated([s for s in ordered if _is_evidence(s)])
     chosen = _diverse(groups, top_k=top_k, max_per_site=max_per_site)

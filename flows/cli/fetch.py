@@ -23,13 +23,13 @@ from evidence.settings import Settings, get_settings
 from flows.cli.support import cli_actor, open_db, print_json
 from sources.decode import decode_html
 from sources.fetch import AsyncFetcher, is_textual, looks_binary
-from sources.results import Extraction, FetchResult
+from sources.results import FetchResult
 from sources.store import (
     conditional_headers,
+    extract_result,
     passages_of,
     previous_fetch,
-    record_extraction,
-    record_fetch,
+    store_page,
 )
 from sources.urls import normalize_url
 
@@ -53,24 +53,14 @@ async def _fetch(
         return await fetcher.fetch_many(urls, conditional=validators)
 
 
-def _extract(result: FetchResult) -> Extraction | None:
-    if not result.ok or result.not_modified or result.text is None:
-        return None
-    from sources.extract import extract  # the extraction half; imported when first needed
-
-    url = result.final_url or result.url
-    extraction: Extraction = extract(result.text, url=url, content_type=result.content_type)
-    return extraction
-
-
 def _record_one(session: Session, result: FetchResult, actor: str) -> dict[str, Any]:
-    row = record_fetch(session, result, actor=actor)
-    extraction = _extract(result)
+    stored = store_page(session, result, extract_result(result), actor=actor)
+    row = stored.fetch
     title: str | None = None
     count = 0
-    if extraction is not None and row.document_id is not None:
-        count = len(record_extraction(session, row, extraction, actor=actor))
-        title = extraction.title
+    if stored.extraction is not None and row.document_id is not None:
+        count = len(stored.passages)
+        title = stored.extraction.title
     elif result.not_modified and row.document_id is not None:
         document = session.get(Document, row.document_id)
         title = document.title if document else None

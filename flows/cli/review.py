@@ -8,21 +8,25 @@ transaction commits.
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 
+from evidence.actors import cli_actor, os_user, user_actor
 from evidence.db import session_scope
 from evidence.errors import BadInput
+from evidence.models import UserPublic
+from evidence.settings import get_settings
 from flows.cli.support import console, err_console, open_db, print_json
 from verdicts import claimreview, decisions, notify, queue, users
 
 review_app = typer.Typer(
     help="Take, decide and approve claims in the review queue.", no_args_is_help=True
 )
+
+
 user_app = typer.Typer(help="Add users and change their roles or passwords.", no_args_is_help=True)
 export_app = typer.Typer(help="Export published verdicts.", no_args_is_help=True)
 
@@ -35,10 +39,7 @@ def reviewer_name(as_: str | None) -> str:
     """``--as``, else FACTCHECK_ACTOR, else the operating-system user."""
     if as_:
         return as_
-    try:
-        return os.environ.get("FACTCHECK_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        raise BadInput("Say who you are with --as NAME.") from None
+    return os_user()
 
 
 def _snippet(text: str) -> str:
@@ -140,7 +141,7 @@ def review_decide(
             rationale=note,
             evidence_ids=evidence or [],
             expected_version=version,
-            actor=f"user:{name}",
+            actor=user_actor(name),
         )
         shown = decisions.VerdictPublic.model_validate(verdict, from_attributes=True)
     notify.deliver(session)
@@ -155,7 +156,7 @@ def review_approve(verdict_id: int, as_: AsOption = None) -> None:
     """Approve (and publish) a verdict awaiting approval or in dispute."""
     name = reviewer_name(as_)
     with session_scope(open_db()) as session:
-        verdict = decisions.approve(session, verdict_id, editor=name, actor=f"user:{name}")
+        verdict = decisions.approve(session, verdict_id, editor=name, actor=user_actor(name))
         claim_id, rating = verdict.claim_id, verdict.rating
     notify.deliver(session)
     console.print(f"Verdict {verdict_id} on claim {claim_id} approved and published: {rating}.")
@@ -171,7 +172,7 @@ def review_reject(
     name = reviewer_name(as_)
     with session_scope(open_db()) as session:
         verdict = decisions.reject(
-            session, verdict_id, editor=name, reason=reason, actor=f"user:{name}"
+            session, verdict_id, editor=name, reason=reason, actor=user_actor(name)
         )
         claim_id = verdict.claim_id
     console.print(f"Verdict {verdict_id} rejected; claim {claim_id} is back in the queue.")
@@ -185,7 +186,7 @@ def review_release(claim_id: int, as_: AsOption = None) -> None:
         task = queue.task_for_claim(session, claim_id)
         if task is None or task.id is None:
             raise BadInput(f"Claim {claim_id} is not in the review queue.")
-        queue.release(session, task.id, reviewer=name, actor=f"user:{name}")
+        queue.release(session, task.id, reviewer=name, actor=user_actor(name))
     console.print(f"Claim {claim_id} released.")
 
 
@@ -199,7 +200,7 @@ def review_reopen(
     name = reviewer_name(as_)
     with session_scope(open_db()) as session:
         users.user_with(session, name, users.APPROVE)
-        decisions.reopen(session, claim_id, reason=reason, actor=f"user:{name}")
+        decisions.reopen(session, claim_id, reason=reason, actor=user_actor(name))
     notify.deliver(session)
     console.print(f"Claim {claim_id} re-opened.")
 
@@ -303,7 +304,6 @@ def user_password(name: str) -> None:
 @user_app.command("list")
 def user_list(json_out: JsonOption = False) -> None:
     """Users and their roles."""
-    from evidence.models import UserPublic
 
     with session_scope(open_db()) as session:
         rows = [
@@ -319,7 +319,7 @@ def user_list(json_out: JsonOption = False) -> None:
 
 def _admin_actor() -> str:
     """User administration from the shell is the operator's act (shell access is the check)."""
-    return f"cli:{reviewer_name(None)}"
+    return cli_actor()
 
 
 @export_app.command("claimreview")
@@ -335,9 +335,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port (setting: port)")] = None,
 ) -> None:
     """Run the reviewer and auditor web app."""
-    import uvicorn
-
-    from evidence.settings import get_settings
 
     settings = get_settings()
     open_db()

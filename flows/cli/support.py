@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from typing import Any
 
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
+from evidence.actors import cli_actor as cli_actor  # re-exported for the commands
 from evidence.db import ensure_migrated, get_engine
 
 # Claims, titles and passages are untrusted text: Rich markup is off unless a caller escapes
@@ -24,17 +23,6 @@ def open_db() -> Engine:
     engine = get_engine()
     ensure_migrated(engine)
     return engine
-
-
-def cli_actor(name: str | None = None) -> str:
-    """Who the audit log names for a CLI action: ``--as`` name, FACTCHECK_ACTOR, or the OS user."""
-    if name:
-        return f"user:{name}"
-    try:
-        user = os.environ.get("FACTCHECK_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"cli:{user}"
 
 
 def print_json(value: Any) -> None:

@@ -5,17 +5,23 @@ Prefect is imported inside each command (it costs ~2 s), never at module import.
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evidence import claims
 from evidence.db import session_scope
 from evidence.errors import BadInput, ImportRowError
 from flows.cli.support import cli_actor, console, err_console, open_db, print_json
+from flows.steps import VerifyConfig, top_evidence
+from sources.discovery import parse_source
 
 SourceOpt = Annotated[
     list[str] | None,
@@ -28,9 +34,6 @@ SourceOpt = Annotated[
 
 
 def _config(sources: list[str] | None, force: bool = False) -> Any:
-    from flows.steps import VerifyConfig
-    from sources.discovery import parse_source
-
     for spec in sources or []:
         parse_source(spec)  # bad input is refused before anything is written
     return VerifyConfig(sources=list(sources or []), force=force)
@@ -60,10 +63,8 @@ def verify(
     assert claim_id is not None
     with session_scope(engine) as session:
         claims.get_claim(session, claim_id)
-    import asyncio
 
-    from flows.steps import top_evidence
-    from flows.verify import verify_claim
+    from flows.verify import verify_claim  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     outcome = asyncio.run(verify_claim(claim_id, config))
     evidence = top_evidence(claim_id)
@@ -117,9 +118,6 @@ def _read_batch(path: Path) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"Cannot read {path}: {exc}.") from exc
     if path.suffix.lower() == ".csv":
-        import csv
-        import io
-
         reader = csv.DictReader(io.StringIO("\n".join(raw_lines)))
         rows = [(reader.line_num, row) for row in reader]
     else:
@@ -166,9 +164,8 @@ def verify_batch(
             assert claim.id is not None
             ids.append(claim.id)
     ids = list(dict.fromkeys(ids))
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.verify import run_batch_with_progress
+    from flows.verify import run_batch_with_progress  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     with Progress(
         TextColumn("verifying"),
@@ -211,9 +208,8 @@ def reverify_now(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the nightly re-verification now, in this process."""
-    import asyncio
 
-    from flows.nightly import nightly_reverify
+    from flows.nightly import nightly_reverify  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     config = _config(source)
     open_db()
@@ -238,7 +234,7 @@ def schedule(
     ] = True,
 ) -> None:
     """Serve the nightly deployment (cron and time zone from the settings)."""
-    from flows.deploy import serve_nightly
+    from flows.deploy import serve_nightly  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     open_db()
     serve_nightly(start_server_if_needed=start_server)
@@ -246,7 +242,7 @@ def schedule(
 
 def deploy(pool: Annotated[str, typer.Option(help="the process work pool")] = "factcheck") -> None:
     """Register verify-claim, verify-batch and nightly-reverify with a work pool."""
-    from flows.deploy import deploy_to_pool
+    from flows.deploy import deploy_to_pool  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     for name in deploy_to_pool(pool):
         console.print(f"Deployed {name} to work pool {pool}.")

@@ -32,6 +32,7 @@ from lxml import etree
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from evidence.settings import get_settings
 from sources.decode import decode_html
 from sources.discovery.base import Adapter, AdapterMisconfigured, Candidate, DiscoveryRequest
 from sources.discovery.config import LOCALDIR_MAX_FILES, LOCALDIR_TEXT_CHARS
@@ -288,6 +289,4 @@ def _failed(url: str, kind: str, message: str) -> FetchResult:
 
 
 def _default_max_bytes() -> int:
-    from evidence.settings import get_settings
-
     return get_settings().max_body_bytes

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from evidence.errors import AdapterError
 from sources.discovery.base import Adapter, Candidate, DiscoveryRequest
+from sources.extract import extract
 from sources.results import Fetcher, FetchResult
 
 _WEB_SCHEMES = ("http", "https")
@@ -53,8 +54,6 @@ class OriginAdapter(Adapter):
     async def _links(
         self, fetcher: Fetcher, page: str, known: FetchResult | None = None
     ) -> list[tuple[str, str]]:
-        from sources.extract import extract  # lazily: extraction pulls in bs4 and lxml
-
         if known is not None and known.ok and known.url == page and not known.not_modified:
             result = known
         else:

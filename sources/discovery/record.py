@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from evidence import audit
+from evidence.db import insert_once
 from evidence.models import Candidate as CandidateRow
 from evidence.models import FactCheck, Run
 from sources.discovery.base import Candidate, ExistingFactCheck
@@ -136,13 +136,17 @@ def _insert_once(session: Session, row: CandidateRow) -> bool:
     ).first()
     if exists is not None:
         return False
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, row, lambda: _candidate_twin(session, row))[1]
+
+
+def _candidate_twin(session: Session, row: CandidateRow) -> CandidateRow | None:
+    return session.exec(
+        select(CandidateRow).where(
+            CandidateRow.claim_id == row.claim_id,
+            CandidateRow.url == row.url,
+            CandidateRow.adapter == row.adapter,
+        )
+    ).first()
 
 
 def _record_fact_check(
@@ -162,11 +166,8 @@ def _record_fact_check(
         publisher=check.publisher[:_PUBLISHER_CHARS] if check.publisher else None,
         review_date=check.review_date,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    find = select(FactCheck).where(FactCheck.claim_id == claim_id, FactCheck.url == check.url)
+    if not insert_once(session, row, lambda: session.exec(find).first())[1]:
         return False
     audit.record(
         session,

@@ -129,7 +129,9 @@ def test_copies_are_stored_with_the_group(db) -> None:  # type: ignore[no-untype
         assert claim.id is not None
         a = make_passage(s, TEXTS[0], site="wire.example")
         b = make_passage(s, TEXTS[0] + " More news.", site="paper.example")
-        sel = select_evidence(CLAIM, rank_passages(CLAIM, [a, b]), top_k=8, max_per_site=2)
+        sel = select_evidence(
+            CLAIM, rank_passages(CLAIM, [a, b]), top_k=8, max_per_site=2, match_threshold=0.65
+        )
         rows = record_evidence(s, claim.id, None, sel, actor="test")
         s.commit()
         assert len(rows) == 1
@@ -141,6 +143,8 @@ def test_a_passage_id_that_is_not_a_row_id_is_refused(db) -> None:  # type: igno
         claim = make_claim(s, text=CLAIM)
         assert claim.id is not None
         pool = [PassageInput("x-1", TEXTS[0], "https://a.example/1", "a.example")]
-        sel = select_evidence(CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2)
+        sel = select_evidence(
+            CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2, match_threshold=0.65
+        )
         with pytest.raises(BadInput):
             record_evidence(s, claim.id, None, sel, actor="test")

@@ -116,6 +116,22 @@ def test_a_failing_source_does_not_fail_the_claim(db, prefect_api, corpus_env) -
             if e.action == "discovery.adapter_failed"
         ]
     assert failed and failed[0].payload["source"] == dead
+    # the single-claim flow reports it too (it runs the batch's step sequence)
+    assert [f["source"] for f in outcome.adapter_failures] == [dead]
+
+
+def test_cli_verify_reports_a_failing_source(db, prefect_api, corpus_env, cli) -> None:  # type: ignore[no-untyped-def]
+    dead = "rss=http://127.0.0.1:9/feed.xml"  # nothing listens on the discard port
+    claim = corpus_env.claims()[3]
+    r = cli("verify", claim["text"], "--source", dead, "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out.strip().splitlines()[-1])
+    assert [f["source"] for f in out["adapter_failures"]] == [dead]
+    assert out["adapter_failures"][0]["message"]
+    other = corpus_env.claims()[4]
+    human = cli("verify", other["text"], "--source", dead)
+    assert human.code == 0, human.err
+    assert f"Source {dead} failed" in human.err
 
 
 def test_cli_verify_prints_top_evidence_as_json(db, prefect_api, corpus_env, cli) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
+from evidence.actors import user_actor
 from evidence.db import session_scope
 from evidence.errors import Forbidden
 from evidence.models import User
@@ -226,4 +227,4 @@ def api_writer(request: Request, user: Annotated[User, Depends(api_user)]) -> No
 
 
 def actor_of(user: User, *, channel: str = "web") -> str:
-    return f"{channel}:{user.name}"
+    return user_actor(user.name, channel=channel)

@@ -6,8 +6,9 @@ import pytest
 from sqlmodel import Session, select
 
 from evidence import claims
+from evidence.claims import find_near_duplicate
 from evidence.models import AuditEvent, Claim
-from evidence.scoring.matching import find_near_duplicate, needles, similarity
+from evidence.scoring.matching import needles, similarity
 from tests.factories import make_claim
 
 BASE = "North Korea made its first direct offer of talks to the United States"

@@ -25,7 +25,9 @@ def test_one_site_cannot_take_every_slot() -> None:
     pool.append(
         p(10, "The sovereign fund of Norway is worth more than $1 trillion.", "small.example")
     )
-    sel = select_evidence(CLAIM, rank_passages(CLAIM, pool), top_k=4, max_per_site=2)
+    sel = select_evidence(
+        CLAIM, rank_passages(CLAIM, pool), top_k=4, max_per_site=2, match_threshold=0.65
+    )
     sites = [e.scored.passage.site for e in sel.evidence]
     assert sites.count("big.example") == 2
     assert "small.example" in sites
@@ -43,7 +45,9 @@ def test_the_wire_copy_is_grouped_shown_once_and_counted_once() -> None:
             "bank.example",
         ),
     ]
-    sel = select_evidence(CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2)
+    sel = select_evidence(
+        CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2, match_threshold=0.65
+    )
     leads = [e.scored.passage_id for e in sel.evidence]
     assert sorted(leads) in ([1, 4], [2, 4], [3, 4])
     wire_group = next(e for e in sel.evidence if e.scored.passage_id != 4)
@@ -61,14 +65,18 @@ def test_the_same_passage_key_groups_even_different_text() -> None:
         p(1, WIRE, "a.example", key="k1"),
         p(2, "Norway fund $1 trillion.", "b.example", key="k1"),
     ]
-    sel = select_evidence(CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2)
+    sel = select_evidence(
+        CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2, match_threshold=0.65
+    )
     assert len(sel.evidence) == 1
     assert [c.passage_id for c in sel.evidence[0].copies] == [2]
 
 
 def test_passages_sharing_no_claim_term_are_not_evidence() -> None:
     pool = [p(1, WIRE, "a.example"), p(2, "Kimchi recipes vary by family.", "b.example")]
-    sel = select_evidence(CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2)
+    sel = select_evidence(
+        CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2, match_threshold=0.65
+    )
     assert [e.scored.passage_id for e in sel.evidence] == [1]
 
 
@@ -99,15 +107,3 @@ def test_a_matching_fact_check_comes_first_a_different_one_is_left_out() -> None
     assert listing[0]["rating"] == "True" and listing[0]["publisher"] == "Fact Desk"
     assert [item["rank"] for item in listing] == [1, 2]
     assert listing[1]["kind"] == "passage"
-
-
-def test_limits_default_to_the_settings(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from evidence.settings import get_settings
-
-    monkeypatch.setenv("FACTCHECK_EVIDENCE_TOP_K", "1")
-    get_settings.cache_clear()
-    try:
-        pool = [p(1, WIRE, "a.example"), p(2, "The fund is worth $1 trillion.", "b.example")]
-        assert len(select_evidence(CLAIM, rank_passages(CLAIM, pool)).evidence) == 1
-    finally:
-        get_settings.cache_clear()
