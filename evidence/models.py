@@ -97,6 +97,7 @@ class Run(SQLModel, table=True):
     status: str = Field(default="running", max_length=20)  # running | done | failed
     queries: list[str] = _json(list)
     search_window: dict[str, Any] = _json(dict)  # sources, queries, date range, adapter errors
+    suggestion: dict[str, Any] = _json(dict)  # rating, confidence, explanation (never published)
     error: str | None = Field(default=None, sa_type=SAText)
     started_at: datetime = _ts()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -201,7 +202,10 @@ class Evidence(SQLModel, table=True):
     components: dict[str, float] = _json(dict)  # bm25, phrase, entity, number, date...
     matched_terms: list[str] = _json(list)
     copies: list[dict[str, Any]] = _json(list)  # syndicated copies grouped under this one
-    stance: str | None = Field(default=None, max_length=20)
+    stance: str | None = Field(default=None, max_length=20)  # supports | refutes | context
+    stance_confidence: float | None = None
+    stance_reasons: list[str] = _json(list)  # the cues behind the stance, in words
+    role: str | None = Field(default=None, max_length=20)  # origin | refutes | supports | context
     active: bool = True  # false once drift removed the passage or a re-run superseded it
     created_at: datetime = _ts()
 
@@ -253,6 +257,8 @@ class Verdict(SQLModel, table=True):
     rationale: str = Field(sa_type=SAText)
     reviewer: str = Field(max_length=120)
     evidence_ids: list[int] = _json(list)
+    suggested_rating: str | None = Field(default=None, max_length=40)  # what the run suggested
+    agreed_with_suggestion: bool | None = None  # None: there was no suggestion
     state: str = Field(default="published", max_length=20)
     approver: str | None = Field(default=None, max_length=120)
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
