@@ -5,11 +5,13 @@
     python -m bench.audit_verify --postgres           # also on a PostgreSQL database it
                                                       # creates and drops
 
-Builds a fresh database, bulk-inserts valid chained events (hashes precomputed with
-``audit.compute_hash``; executemany on SQLite, COPY on PostgreSQL) of several kinds, of which
-``--fetches`` are ``fetch.recorded`` events whose pages are real WARC records (so the digest
-half of verify runs too), then runs the real command in a child process and reports its wall
-time, CPU time and peak RSS (``os.wait4``), CLI start-up included.
+Builds a fresh database, bulk-inserts valid chained events (hash rule 2, hashes precomputed
+with ``audit.compute_hash``; executemany on SQLite, COPY on PostgreSQL) of several kinds, of
+which ``--fetches`` are ``fetch.recorded`` events whose pages are real WARC records (so the
+digest half of verify runs too), and one claim row per seven events that every claim event
+records (``rows``), so the table half of verify compares ~N/7 rows with their latest
+events. Then it runs the real command in a child process and reports its wall time, CPU
+time and peak RSS (``os.wait4``), CLI start-up included.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from evidence import audit
+from evidence.audit import rows as vouch
 from evidence.db import make_engine, upgrade
-from evidence.models import AuditEvent, Fetch
+from evidence.models import AuditEvent, Claim, Fetch
 
 PG_ADMIN_URL = os.environ.get(
     "FACTCHECK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -92,9 +95,49 @@ class _Bytes:
         return chunk
 
 
+def claim_row(claim: int) -> dict[str, Any]:
+    """The claim row the bench's events record (and the table holds)."""
+    text_ = f"The minister said the budget rose {claim % 97} percent in {2000 + claim % 24}"
+    return {
+        "id": claim,
+        "text": text_,
+        "normalized_text": text_.casefold(),
+        "fingerprint": sha256(f"{claim}:{text_}".encode()).hexdigest(),
+        "status": "queued",
+        "tags": [],
+        "created_at": _BASE_TIME,
+        "updated_at": _BASE_TIME,
+    }
+
+
+_CLAIM_SPEC = vouch.BY_KIND["claim"]
+
+
+def _claim_payload(seq: int, claim: int) -> tuple[str, dict[str, Any]]:
+    kind = seq % 4
+    row = claim_row(claim)
+    if kind == 0:
+        return "claim.added", {
+            "claim_id": claim,
+            "text": row["text"],
+            "fingerprint": row["fingerprint"],
+        }
+    if kind == 1:
+        return "claim.status", {"claim_id": claim, "old": "new", "new": "queued"}
+    if kind == 2:
+        evidence = [{"evidence_id": seq * 10 + r, "rank": r, "score": 0.5} for r in range(3)]
+        return "evidence.selected", {"claim_id": claim, "evidence": evidence}
+    return "task.leased", {
+        "claim_id": claim,
+        "task_id": claim,
+        "holder": "alice",
+        "expires_at": "2024-01-01T00:30",
+    }
+
+
 def _payload(seq: int, fetch: dict[str, Any] | None) -> tuple[str, str, dict[str, Any]]:
-    """(action, subject, payload) of a plausible event; fetch events every so often."""
-    claim = seq // 7 + 1
+    """(action, subject, payload) of a plausible rule-2 event; fetch events every so often.
+    Claim events record their claim's row, as the application's own events do."""
     if fetch is not None:
         payload = {
             "fetch_id": fetch["id"],
@@ -102,26 +145,14 @@ def _payload(seq: int, fetch: dict[str, Any] | None) -> tuple[str, str, dict[str
             "status_code": fetch["status_code"],
             "sha256": fetch["sha256"],
             "error_kind": None,
+            "v": 2,
         }
         return "fetch.recorded", f"fetch:{fetch['id']}", payload
-    kind = seq % 4
-    if kind == 0:
-        text_ = f"The minister said the budget rose {seq % 97} percent in {2000 + seq % 24}"
-        return (
-            "claim.added",
-            f"claim:{claim}",
-            {"claim_id": claim, "text": text_, "fingerprint": sha256(text_.encode()).hexdigest()},
-        )
-    if kind == 1:
-        return "claim.status", f"claim:{claim}", {"claim_id": claim, "old": "new", "new": "queued"}
-    if kind == 2:
-        evidence = [{"evidence_id": seq * 10 + r, "rank": r, "score": 0.5} for r in range(3)]
-        return "evidence.selected", f"claim:{claim}", {"claim_id": claim, "evidence": evidence}
-    return (
-        "task.leased",
-        f"claim:{claim}",
-        {"claim_id": claim, "task_id": claim, "holder": "alice", "expires_at": "2024-01-01T00:30"},
-    )
+    claim = seq // 7 + 1
+    action, payload = _claim_payload(seq, claim)
+    record = vouch.row_record(_CLAIM_SPEC, claim_row(claim))
+    body = {**payload, "v": 2, "rows": {f"claim:{claim}": record}}
+    return action, f"claim:{claim}", json.loads(audit.canonical_json(body))  # as record() does
 
 
 def generate_events(count: int, fetches: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -165,6 +196,14 @@ def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def insert_claims(engine: Engine, events: int) -> None:
+    table = Claim.__table__  # type: ignore[attr-defined]
+    rows = (claim_row(c) for c in range(1, events // 7 + 2))
+    with engine.begin() as conn:
+        for chunk in _chunks(rows):
+            conn.execute(table.insert(), chunk)
 
 
 def insert_sqlite(engine: Engine, events: Iterator[dict[str, Any]], fetches: list[Any]) -> None:
@@ -239,6 +278,7 @@ def bench(kind: str, url: str, data_dir: Path, events: int, fetch_count: int) ->
     started = time.perf_counter()
     insert = insert_postgres if kind == "postgresql" else insert_sqlite
     insert(engine, generate_events(events, fetches), fetches)
+    insert_claims(engine, events)
     engine.dispose()
     inserted = time.perf_counter() - started
     result = run_verify(url, data_dir)

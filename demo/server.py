@@ -35,6 +35,7 @@ import logging
 import random
 import re
 import signal
+import socketserver
 import sys
 import threading
 import time
@@ -50,7 +51,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from demo.corpus import feeds, wikiapi
+from demo.corpus import feeds, gdeltapi, wikiapi
 from demo.corpus.load import load_demo_corpus
 from demo.corpus.model import (
     Corpus,
@@ -158,6 +159,7 @@ class CorpusServer:
         self._version = 0
         self._cache: dict[tuple[str, str, int], Response] = {}
         self._wiki: dict[str, tuple[int, wikiapi.WikiIndex]] = {}
+        self._news: tuple[int, gdeltapi.NewsIndex] | None = None
         self._hits: Counter[tuple[str, str]] = Counter()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -245,6 +247,10 @@ class CorpusServer:
         for site in self.corpus.sites:
             if "mediawiki" in kinds and site.wiki_api:
                 specs.append(f"mediawiki={self.url(site.key, '/w/api.php')}")
+            if site.gdelt_api:  # a search host, no feed or sitemap of its own
+                if "gdelt" in kinds:
+                    specs.append(f"gdelt={self.url(site.key, gdeltapi.DOC_PATH)}")
+                continue
             if "rss" in kinds:
                 specs.append(f"rss={self.url(site.key, site.feed_path)}")
             if "sitemap" in kinds:
@@ -361,6 +367,8 @@ class CorpusServer:
             return _not_found(gone)
         if site.wiki_api and path == "/w/api.php":
             return self._api(site, dict(parse_qsl(parts.query)), version)
+        if site.gdelt_api and path == gdeltapi.DOC_PATH:
+            return self._gdelt(dict(parse_qsl(parts.query)), version)
         page = self._lookup(site, path)
         if page is not None:
             html = resolve_placeholders(page.html, self.url)
@@ -485,6 +493,41 @@ class CorpusServer:
             self._wiki[site.key] = (version, index)
         return index
 
+    def _gdelt(self, params: dict[str, str], version: int) -> Response:
+        shape, body = gdeltapi.answer(params, self._news_index(version))
+        if shape == "text":  # GDELT refuses a query with a sentence and a 200, not JSON
+            return Response(200, f"{body}\n".encode(), "text/html; charset=utf-8")
+        data = json.dumps(body, ensure_ascii=False).encode()
+        return Response(200, data, "application/json; charset=utf-8")
+
+    def _news_index(self, version: int) -> gdeltapi.NewsIndex:
+        """Every news page of every site (not the wikis), indexed once per corpus version."""
+        with self._lock:
+            cached = self._news
+        if cached and cached[0] == version:
+            return cached[1]
+        docs = []
+        for site in self.corpus.sites:
+            if site.wiki_api or site.gdelt_api:
+                continue
+            for entry in self._entries(site):
+                page = self._lookup(site, entry.path)
+                if page is not None:
+                    docs.append(
+                        gdeltapi.NewsDoc(
+                            url=self.url(site.key, entry.path),
+                            title=entry.title,
+                            text=gdeltapi.article_text(page.html),
+                            seendate=entry.published,
+                            domain=site.domain or site.address,
+                            sourcecountry=site.country,
+                        )
+                    )
+        index = gdeltapi.NewsIndex(docs)
+        with self._lock:
+            self._news = (version, index)
+        return index
+
 
 def _pageid(path: str, fallback: int) -> int:
     """A stable page id from the path, as MediaWiki's ids are stable per page."""
@@ -500,6 +543,12 @@ class _SiteServer(ThreadingHTTPServer):
         self.corpus = corpus
         self.site_key = site_key
         super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer's own looks the address's name up (~50 ms a host where none resolves)
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,6 +94,17 @@ def validate_url(url: str | None) -> str | None:
     return url
 
 
+def check_not_future(claim_date: date | None) -> date | None:
+    """A claim is made on or before today; "today" somewhere ahead of UTC is tomorrow in
+    UTC, so the limit is UTC today plus one day."""
+    if claim_date is not None and claim_date > utcnow().date() + timedelta(days=1):
+        raise BadInput(
+            f"The date '{claim_date.isoformat()}' is in the future; "
+            "give the day the claim was made."
+        )
+    return claim_date
+
+
 def validate(data: ClaimCreate) -> ClaimCreate:
     """Checked and normalised input; raises BadInput with one sentence."""
     text = normalize(data.text or "")
@@ -108,7 +119,7 @@ def validate(data: ClaimCreate) -> ClaimCreate:
     return ClaimCreate(
         text=text,
         claimant=claimant or None,
-        claim_date=data.claim_date,
+        claim_date=check_not_future(data.claim_date),
         origin_url=validate_url(data.origin_url),
         tags=tags,
     )
@@ -229,6 +240,7 @@ def add_claim(session: Session, data: ClaimCreate, *, actor: str) -> Added:
             claim_date=claim.claim_date,
         ),
         actor=actor,
+        rows=[claim],
     )
     if claim.duplicate_of_id is not None and claim.similarity is not None:
         audit.record(
@@ -278,7 +290,10 @@ def set_status(session: Session, claim: Claim, new: str, *, actor: str) -> None:
     session.add(claim)
     assert claim.id is not None
     audit.record(
-        session, audit.ClaimStatusChanged(claim_id=claim.id, old=old, new=new), actor=actor
+        session,
+        audit.ClaimStatusChanged(claim_id=claim.id, old=old, new=new),
+        actor=actor,
+        rows=[claim],
     )
 
 
@@ -386,6 +401,10 @@ def claim_evidence(
                 "fetched_at": fetch.fetched_at.isoformat(),
                 "sha256": fetch.sha256,
                 "active": ev.active,
+                "stance": ev.stance,
+                "stance_confidence": ev.stance_confidence,
+                "reasons": list(ev.stance_reasons or []),
+                "role": ev.role,
             }
         )
     return out
@@ -410,6 +429,18 @@ def original_of(session: Session, claim: Claim) -> dict[str, Any] | None:
         "verdict": verdict.rating if verdict else None,
         "verdict_id": verdict.id if verdict else None,
     }
+
+
+def latest_suggestion(session: Session, claim_id: int) -> dict[str, Any] | None:
+    """The suggested verdict of the claim's newest finished run: rating, confidence,
+    explanation (None when no run suggested one). A suggestion is never published."""
+    run = session.exec(
+        select(Run)
+        .where(Run.claim_id == claim_id, Run.status == "done")
+        .order_by(col(Run.id).desc())
+        .limit(1)
+    ).first()
+    return dict(run.suggestion) if run is not None and run.suggestion else None
 
 
 def latest_search_window(session: Session, claim_id: int) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@
     ├── ArchiveError               http_status 410: a WARC record missing or unreadable
     ├── ArchiveUnreadable          http_status 410: a fetch's archived copy (web)
     ├── SemanticUnavailable        the optional embedding model is not installed
+    ├── LlmFailed                  the optional model server failed or answered off-shape
     ├── FetchError                 carries url and error_kind from sources.errors' vocabulary
     │   ├── BlockedAddress         a private/loopback address the settings do not allow
     │   ├── UnresolvableHost       DNS gave no address

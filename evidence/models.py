@@ -288,6 +288,37 @@ class UserPublic(SQLModel):
     created_at: datetime
 
 
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a random id, only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    address: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=60)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One password check admitted by the login throttle; its outcome is filled in after."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_account_at", "account", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=120)  # the name typed, known user or not
+    address: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    outcome: str = Field(default="pending", max_length=20)  # pending | failed | succeeded
+
+
 # ---- audit --------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -98,6 +98,25 @@ class Settings(BaseSettings):
         description="discovery sources as KIND=URL, e.g. mediawiki=https://en.wikipedia.org/w/api.php",
     )
     max_candidates: int = Field(default=30, description="per-claim cap on candidate URLs")
+    candidate_budgets: dict[str, int] = Field(
+        default_factory=lambda: {
+            "origin": 30,
+            "url": 5,
+            "mediawiki": 40,
+            "gdelt": 25,
+            "factcheck-api": 10,
+            "rss": 15,
+            "sitemap": 15,
+            "dir": 15,
+        },
+        description="candidates each source kind may propose (JSON object); other kinds 15",
+    )
+    followup_queries: int = Field(
+        default=3, description="follow-the-story queries of the second discovery round"
+    )
+    followup_candidates: int = Field(
+        default=15, description="pages the second discovery round may add to a claim"
+    )
     factcheck_api_key: str = Field(
         default="", description="Google Fact Check Tools API key (no default)"
     )
@@ -115,6 +134,23 @@ class Settings(BaseSettings):
         description="re-rank passages with sentence embeddings (needs the semantic extra)",
     )
 
+    # optional model-backed stance and suggested verdict (sources/llm.py)
+    llm_url: str = Field(
+        default="",
+        description="base URL of an OpenAI-compatible chat server (Ollama, vLLM) for stance "
+        "and suggested verdicts, e.g. http://127.0.0.1:11434; empty: off (offline cue models)",
+    )
+    llm_model: str = Field(
+        default="", description="model name the chat server knows, e.g. qwen2.5:7b"
+    )
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, description="total time one model request may take before the fallback"
+    )
+    llm_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="bearer token for the chat server, if it wants one (no default; never logged)",
+    )
+
     # review (verdicts/)
     lease_minutes: int = Field(default=30, description="how long `review next` holds a claim")
     review_policy: str = Field(default="single", description="single, two-person or blind-double")
@@ -129,6 +165,12 @@ class Settings(BaseSettings):
             "unverifiable",
         ],
         description="verdict ratings, best first",
+    )
+    rating_values: str = Field(
+        default="true=5,mostly-true=4,mixed=3,mostly-false=2,false=1",
+        description="ClaimReview ratingValue of each rating on the truth line as RATING=N, "
+        "comma-separated (highest = bestRating, lowest = worstRating); a rating not listed "
+        "(misleading, unverifiable) is off the line and exported by alternateName only",
     )
     webhook_url: str = Field(
         default="", description="URL notified (HMAC-signed) on publish / re-open"
@@ -173,6 +215,16 @@ class Settings(BaseSettings):
         for cidr in value:
             ipaddress.ip_network(cidr, strict=False)
         return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _llm_model_with_url(cls, value: str, info: Any) -> str:
+        url = str(info.data.get("llm_url") or "")
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("FACTCHECK_LLM_URL must be an http(s) URL")
+        if url and not value.strip():
+            raise ValueError("FACTCHECK_LLM_MODEL must be set when FACTCHECK_LLM_URL is")
+        return value.strip()
 
     @field_validator("secret_key")
     @classmethod

@@ -39,13 +39,22 @@ def record_evidence(
         {
             "claim_id": claim_id,
             "evidence": [
-                {"passage_id": r.passage_id, "score": r.score, "rank": r.rank} for r in rows
+                {
+                    "passage_id": r.passage_id,
+                    "score": r.score,
+                    "rank": r.rank,
+                    "stance": r.stance,
+                    "stance_confidence": r.stance_confidence,
+                    "reasons": r.stance_reasons,
+                    "role": r.role,
+                }
+                for r in rows
             ],
             "run_id": run_id,
             "fact_checks": [m.fact_check.url for m in selection.fact_checks],
         }
     )
-    audit.record(session, event, actor=actor)
+    audit.record(session, event, actor=actor, rows=[*rows, *stale])
     return rows
 
 
@@ -80,6 +89,10 @@ def _fill(row: Evidence, run_id: int | None, chosen: SelectedPassage) -> Evidenc
     row.components = {k: float(v) for k, v in chosen.scored.components.items()}
     row.matched_terms = list(chosen.scored.matched_terms)
     row.copies = [c.as_json() for c in chosen.copies]
+    row.stance = chosen.stance.label if chosen.stance else None
+    row.stance_confidence = round(chosen.stance.confidence, 4) if chosen.stance else None
+    row.stance_reasons = list(chosen.stance.reasons) if chosen.stance else []
+    row.role = chosen.role
     row.active = True
     return row
 

@@ -11,9 +11,11 @@
     events.json       the claim's audit trail: its events and the events of the fetches
                       behind it, each with seq, time, actor, action, subject, payload,
                       previous hash and hash
-    chain.jsonl       (unless ``segment=False``) every event, of any subject, from the
-                      trail's first event to its last: the contiguous piece of the chain
-                      that links the trail's events to one another
+    chain.jsonl       (unless ``segment=False``) the contiguous piece of the chain from the
+                      trail's first event to its last: the trail's events in full, every
+                      other event reduced to seq, subject, previous hash, content digest and
+                      hash (hash rule 2), or to seq and hashes alone for an older rule-1
+                      event, so one claim's bundle discloses nothing of another's work
     pages.warc.gz     the WARC response record of every cited fetch, copied byte for byte
                       from the archive (each record is its own gzip member)
     claimreview.json  the ClaimReview JSON-LD, when a verdict is published
@@ -30,7 +32,14 @@ in this order, and lists every problem (the CLI names the first):
    the recorded ones: ids, texts, offsets, count;
 4. evidence, verdicts and events agree (each evidence row's passage is bundled, each
    verdict's evidence is bundled, each decided verdict's rating is the one recorded);
-5. every file's SHA-256 equals the manifest's, and no file is missing or unlisted.
+5. every file's SHA-256 equals the manifest's, and no file is missing or unlisted;
+6. re-derivation: the claim, evidence, passage and verdict rows equal what the latest event
+   in events.json recorded of each (``evidence.audit.rows``), every row those events
+   recorded is bundled, and claimreview.json equals the document rebuilt from claim.json
+   and verdicts.json with the manifest's publisher and rating values.
+
+``check_bundle(dir, expect=DIGEST)`` also compares the manifest's own SHA-256 with the one
+``export_bundle`` printed, which is what ties every file to the export.
 
 What it cannot prove: that the bundle came from our database (anyone with the code can build
 a consistent bundle); tie it to the live system by checking an event's hash there
@@ -54,21 +63,30 @@ from sqlmodel import Session, col, select
 
 from evidence import audit, claims
 from evidence.archive import ArchiveError, read_record, record_length, resolve_file
+from evidence.audit import rows as vouch
 from evidence.errors import BadInput, NotFound
 from evidence.models import (
     AuditEvent,
-    ClaimPublic,
+    Claim,
     Document,
     Evidence,
     Fetch,
     Passage,
     Verdict,
 )
+from evidence.settings import get_settings
 from evidence.types import utcnow
 from sources.extract import extract
-from verdicts.claimreview import NoPublishedVerdict, claimreview_jsonld
+from verdicts.claimreview import (
+    NoPublishedVerdict,
+    ReviewOptions,
+    build,
+    claimreview_jsonld,
+    current_of,
+)
 
-BUNDLE_FORMAT = "factcheck-bundle/1"
+BUNDLE_FORMAT = "factcheck-bundle/2"
+READABLE_FORMATS = ("factcheck-bundle/1", BUNDLE_FORMAT)
 MANIFEST = "manifest.json"
 CLAIM_FILE = "claim.json"
 EVIDENCE_FILE = "evidence.json"
@@ -85,6 +103,31 @@ class BundleError(BadInput):
 
 
 # -- reading bundled events -----------------------------------------------------------------
+
+
+def reduced_json(ev: Any) -> dict[str, Any]:
+    """Another subject's event as a bundle carries it: what linking needs, no content."""
+    if audit.hash_rule(ev.payload) == 2:
+        return {
+            "seq": ev.seq,
+            "v": 2,
+            "subject": ev.subject,
+            "prev_hash": ev.prev_hash,
+            "digest": audit.event_digest(ev),
+            "hash": ev.hash,
+        }
+    return {"seq": ev.seq, "v": 1, "withheld": True, "prev_hash": ev.prev_hash, "hash": ev.hash}
+
+
+def segment_event(data: dict[str, Any]) -> Any:
+    """A chain.jsonl line as an event: full, reduced (rule 2) or withheld (rule 1)."""
+    if "digest" in data and "payload" not in data:
+        return audit.ReducedEvent(
+            int(data["seq"]), data["subject"], data["prev_hash"], data["digest"], data["hash"]
+        )
+    if data.get("withheld"):
+        return audit.WithheldEvent(int(data["seq"]), data["prev_hash"], data["hash"])
+    return event_from_json(data)
 
 
 def event_from_json(data: dict[str, Any]) -> audit.EventRow:
@@ -206,11 +249,13 @@ def _claimreview(session: Session, claim_id: int) -> dict[str, Any] | None:
         return None
 
 
-def _write_segment(engine: Engine, first: int, last: int, path: Path) -> int:
+def _write_segment(engine: Engine, first: int, last: int, path: Path, trail: set[int]) -> int:
+    """The chain from ``first`` to ``last``: the trail's events in full, the rest reduced."""
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for ev in audit.iter_event_range(engine, first, last):
-            out.write(json.dumps(audit.event_json(ev), ensure_ascii=False) + "\n")
+            item = audit.event_json(ev) if ev.seq in trail else reduced_json(ev)
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
             count += 1
     return count
 
@@ -239,7 +284,7 @@ def _gather(engine: Engine, claim_id: int) -> _Gathered:
             select(Verdict).where(Verdict.claim_id == claim_id).order_by(col(Verdict.id))
         ).all()
         return _Gathered(
-            claim=ClaimPublic.model_validate(claim).model_dump(mode="json"),
+            claim=_row(claim),
             events=[entry.event for entry in audit.claim_timeline(session, claim_id)],
             rows=_cited_rows(session, claim_id),
             verdicts=[_row(v) for v in verdicts],
@@ -248,7 +293,9 @@ def _gather(engine: Engine, claim_id: int) -> _Gathered:
         )
 
 
-def _write_manifest(out: Path, claim_id: int, actor: str, chain: dict[str, Any]) -> list[str]:
+def _write_manifest(
+    out: Path, claim_id: int, actor: str, chain: dict[str, Any], options: dict[str, Any]
+) -> list[str]:
     files = sorted(p.name for p in out.iterdir() if p.is_file())
     manifest = {
         "format": BUNDLE_FORMAT,
@@ -256,6 +303,7 @@ def _write_manifest(out: Path, claim_id: int, actor: str, chain: dict[str, Any])
         "created_at": audit.hashed_time(utcnow()),
         "created_by": actor,
         "chain": chain,
+        "claimreview": options,
         "files": {
             name: {"sha256": file_sha256(out / name), "bytes": (out / name).stat().st_size}
             for name in files
@@ -290,12 +338,14 @@ def export_bundle(
         segment_range = None
         if segment and data.events:
             first, last = data.events[0].seq, data.events[-1].seq
-            _write_segment(engine, first, last, out / SEGMENT_FILE)
+            _write_segment(engine, first, last, out / SEGMENT_FILE, {e.seq for e in data.events})
             segment_range = {"first_seq": first, "last_seq": last}
         if data.claimreview is not None:
             _write_json(out / CLAIMREVIEW_FILE, data.claimreview)
-        chain = {"head_at_export": data.head, "segment": segment_range}
-        files = _write_manifest(out, claim_id, actor, chain)
+        subjects = sorted({e.subject for e in data.events} | {f"claim:{claim_id}"})
+        chain = {"head_at_export": data.head, "segment": segment_range, "subjects": subjects}
+        options = ReviewOptions.from_settings(get_settings()).as_json()
+        files = _write_manifest(out, claim_id, actor, chain, options)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
@@ -320,8 +370,12 @@ class Problem:
 @dataclass
 class BundleReport:
     problems: list[Problem] = field(default_factory=list)
+    manifest_sha256: str | None = None
     events: int = 0
     segment_events: int = 0
+    reduced_events: int = 0  # other subjects' events, reduced to their digests
+    withheld_events: int = 0  # older (hash rule 1) events, linked but not recomputable
+    rederived: int = 0  # rows compared with what the events recorded of them
     pages: int = 0
     passages: int = 0
 
@@ -381,17 +435,54 @@ def _segment_rows(path: Path) -> Iterator[tuple[int, Any]]:
                 yield number, None
 
 
+def _segment_line(number: int, data: Any) -> tuple[Any, Problem | None]:
+    try:
+        return segment_event(data), None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return None, Problem(SEGMENT_FILE, f"line {number}: an event is malformed ({exc})")
+
+
+def _segment_event_problem(
+    ev: Any, listed: audit.EventRow | None, subjects: set[str], strict: bool
+) -> Problem | None:
+    """What is wrong with one linked segment event given the same event in events.json."""
+    if listed is not None:
+        if listed.hash != ev.hash:
+            return Problem(
+                SEGMENT_FILE, f"event {ev.seq} differs from the same event in events.json"
+            )
+        return None
+    if isinstance(ev, audit.WithheldEvent):
+        return None
+    if ev.subject in subjects:
+        what = f"event {ev.seq} about {ev.subject} is in the chain but not in events.json"
+        return Problem(EVENTS_FILE, what)
+    if strict and not isinstance(ev, audit.ReducedEvent):
+        what = (
+            f"event {ev.seq} about {ev.subject} is held in full; another subject's event "
+            "must be reduced to its digest (it leaks unrelated work)"
+        )
+        return Problem(SEGMENT_FILE, what)
+    return None
+
+
 def check_segment(
-    path: Path, trail: list[audit.EventRow], subjects: set[str], report: BundleReport
+    path: Path,
+    trail: list[audit.EventRow],
+    subjects: set[str],
+    report: BundleReport,
+    *,
+    strict: bool = True,
 ) -> None:
     """The segment is a valid piece of chain holding the trail's events, and only those of
-    the trail's subjects that events.json also holds (nothing about the claim left out)."""
+    the trail's subjects that events.json also holds (nothing about the claim left out);
+    other subjects' events are reduced (``strict``: held in full is a leak)."""
     by_seq = {ev.seq: ev for ev in trail}
     verifier: audit.ChainVerifier | None = None
     for number, data in _segment_rows(path):
-        ev, problem = _event_problem(data) if data is not None else (None, "not JSON")
+        ev, bad = _segment_line(number, data)
         if ev is None:
-            report.problems.append(Problem(SEGMENT_FILE, f"line {number}: {problem}"))
+            report.problems.append(bad or Problem(SEGMENT_FILE, f"line {number}: not JSON"))
             return
         if verifier is None:
             verifier = audit.ChainVerifier(start_seq=ev.seq, prev_hash=ev.prev_hash)
@@ -400,13 +491,11 @@ def check_segment(
             what = f"event {broken.first_bad_seq}: {broken.reason}"
             report.problems.append(Problem(SEGMENT_FILE, what))
             return
-        listed = by_seq.pop(ev.seq, None)
-        if listed is not None and listed.hash != ev.hash:
-            what = f"event {ev.seq} differs from the same event in events.json"
-            report.problems.append(Problem(SEGMENT_FILE, what))
-        elif listed is None and ev.subject in subjects:
-            what = f"event {ev.seq} about {ev.subject} is in the chain but not in events.json"
-            report.problems.append(Problem(EVENTS_FILE, what))
+        report.reduced_events += isinstance(ev, audit.ReducedEvent)
+        report.withheld_events += isinstance(ev, audit.WithheldEvent)
+        problem = _segment_event_problem(ev, by_seq.pop(ev.seq, None), subjects, strict)
+        if problem is not None:
+            report.problems.append(problem)
     report.segment_events = verifier.checked if verifier else 0
     for seq in sorted(by_seq):
         report.problems.append(Problem(SEGMENT_FILE, f"event {seq} of events.json is not in it"))
@@ -534,6 +623,118 @@ def check_references(
     return problems
 
 
+def _first_difference(ours: Any, rebuilt: Any, path: str = "") -> str:
+    """Where two JSON documents first differ: ``reviewRating.alternateName``."""
+    if isinstance(ours, dict) and isinstance(rebuilt, dict):
+        for key in sorted(set(ours) | set(rebuilt)):
+            if ours.get(key) != rebuilt.get(key):
+                return _first_difference(ours.get(key), rebuilt.get(key), f"{path}.{key}")
+    if ours != rebuilt:
+        where = path.lstrip(".") or "the document"
+        return f"{where} is {vouch.show(ours)}, rebuilt {vouch.show(rebuilt)}"
+    return "the documents differ"
+
+
+class _Rederiver:
+    """Holds bundled rows to the latest event in events.json that recorded each."""
+
+    def __init__(self, trail: list[audit.EventRow]) -> None:
+        self.latest = vouch.latest_records(trail)
+        self.compared = 0
+        self.problems: list[Problem] = []
+
+    def row(self, where: str, kind: str, values: Any) -> None:
+        spec = vouch.BY_KIND[kind]
+        ident = values.get("id") if isinstance(values, dict) else None
+        found = self.latest.pop(vouch.row_key(spec, ident), None)
+        name = f"{spec.label} {ident}"
+        if found is None:
+            what = f"{name} is recorded by no event in {EVENTS_FILE}, so it cannot be re-derived"
+            self.problems.append(Problem(where, what))
+            return
+        self.compared += 1
+        seq, record = found
+        reason = vouch.row_problem(spec, values, record, seq)
+        if reason is not None:
+            self.problems.append(Problem(where, f"{name}: {reason}"))
+
+    def left_out(self, where: str, kind: str, belongs: Any) -> None:
+        """Rows of ``kind`` the events recorded (and ``belongs`` accepts) but not bundled."""
+        for key, (seq, _) in sorted(self.latest.items(), key=lambda item: item[1][0]):
+            parsed = vouch.parse_key(key)
+            if parsed is not None and parsed[0].kind == kind and belongs(parsed[1], key):
+                what = f"{parsed[0].label} {parsed[1]} is recorded by event {seq} but not bundled"
+                self.problems.append(Problem(where, what))
+
+
+def _rebuilt_claimreview(
+    claim: dict[str, Any], verdicts: list[Any], options: Any
+) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        review = ReviewOptions.from_json(options)
+        rows = [Verdict.model_validate(v) for v in verdicts if isinstance(v, dict)]
+        current = current_of(rows)
+        if current is None:
+            return None, None
+        return build(Claim.model_validate(claim), current, review), None
+    except (BadInput, KeyError, TypeError, ValueError) as exc:
+        return None, f"it cannot be rebuilt ({str(exc).rstrip('.')})"
+
+
+def check_derived(
+    directory: Path,
+    manifest: dict[str, Any],
+    docs: dict[str, Any],
+    trail: list[audit.EventRow],
+    report: BundleReport,
+) -> list[Problem]:
+    """Every derived file against the chain events in the bundle (module docstring, 6)."""
+    claim = docs[CLAIM_FILE] if isinstance(docs[CLAIM_FILE], dict) else {}
+    evidence = docs[EVIDENCE_FILE] if isinstance(docs[EVIDENCE_FILE], dict) else {}
+    verdicts = docs[VERDICTS_FILE] if isinstance(docs[VERDICTS_FILE], list) else []
+    check = _Rederiver(trail)
+    check.row(CLAIM_FILE, "claim", claim)
+    for row in evidence.get("evidence", []):
+        check.row(EVIDENCE_FILE, "evidence", row)
+    for row in evidence.get("passages", []):
+        check.row(EVIDENCE_FILE, "passage", row)
+    for row in verdicts:
+        check.row(VERDICTS_FILE, "verdict", row)
+    check.left_out(EVIDENCE_FILE, "evidence", lambda _i, _k: True)
+    check.left_out(VERDICTS_FILE, "verdict", lambda _i, _k: True)
+    bundled_fetches = {f.get("id") for f in evidence.get("fetches", [])}
+    passage_fetch = _recorded_passage_fetches(trail)
+    check.left_out(EVIDENCE_FILE, "passage", lambda i, _k: passage_fetch.get(i) in bundled_fetches)
+    report.rederived = check.compared
+    rebuilt, why = _rebuilt_claimreview(claim, verdicts, manifest.get("claimreview"))
+    path = directory / CLAIMREVIEW_FILE
+    ours = docs.get(CLAIMREVIEW_FILE)
+    if why is not None:
+        check.problems.append(Problem(CLAIMREVIEW_FILE, why))
+    elif rebuilt is None and path.exists():
+        what = "there is no published verdict in verdicts.json to review the claim"
+        check.problems.append(Problem(CLAIMREVIEW_FILE, what))
+    elif rebuilt is not None and ours != rebuilt:
+        what = (
+            "the file is missing"
+            if not path.exists()
+            else f"it differs from the one rebuilt from claim.json and verdicts.json: "
+            f"{_first_difference(ours, rebuilt)}"
+        )
+        check.problems.append(Problem(CLAIMREVIEW_FILE, what))
+    return check.problems
+
+
+def _recorded_passage_fetches(trail: list[audit.EventRow]) -> dict[int, Any]:
+    """Passage id -> fetch id, from what the events recorded of each passage."""
+    found: dict[int, Any] = {}
+    for key, (_, record) in vouch.latest_records(trail).items():
+        parsed = vouch.parse_key(key)
+        if parsed is not None and parsed[0].kind == "passage" and isinstance(record, dict):
+            found[parsed[1]] = (record.get("v") or {}).get("fetch_id")
+    return found
+
+
 def check_manifest(directory: Path, manifest: dict[str, Any]) -> list[Problem]:
     problems = []
     files = manifest.get("files") or {}
@@ -550,14 +751,45 @@ def check_manifest(directory: Path, manifest: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def check_bundle(directory: Path) -> BundleReport:
+def _expected_digest(directory: Path, expect: str | None, report: BundleReport) -> None:
+    if (directory / MANIFEST).is_file():
+        report.manifest_sha256 = file_sha256(directory / MANIFEST)
+    if expect is not None and report.manifest_sha256 != expect.strip().lower():
+        what = (
+            f"its SHA-256 is {report.manifest_sha256}, expected {expect.strip().lower()} "
+            "(the digest printed at export): the bundle is not the one exported"
+        )
+        report.problems.append(Problem(MANIFEST, what))
+
+
+def _trail_subjects(claim_id: Any, manifest: dict[str, Any], evidence: dict[str, Any]) -> set[str]:
+    """The subjects whose events the bundle holds in full: the claim and its fetches."""
+    listed = (manifest.get("chain") or {}).get("subjects")
+    if manifest.get("format") == BUNDLE_FORMAT and isinstance(listed, list):
+        own = f"claim:{claim_id}"
+        return {s for s in listed if s == own or (isinstance(s, str) and s.startswith("fetch:"))}
+    fetch_ids = [f.get("id") for f in evidence.get("fetches", [])]
+    return {f"claim:{claim_id}", *(f"fetch:{i}" for i in fetch_ids)}
+
+
+def _foreign_events(trail: list[audit.EventRow], subjects: set[str]) -> list[Problem]:
+    return [
+        Problem(EVENTS_FILE, f"event {ev.seq} is about {ev.subject}, not this claim or its fetches")
+        for ev in trail
+        if ev.subject not in subjects
+    ]
+
+
+def check_bundle(directory: Path, *, expect: str | None = None) -> BundleReport:
     """Verify a bundle from its files alone (no database, no network); every problem found,
-    in the order of the module docstring."""
+    in the order of the module docstring. ``expect`` is the manifest SHA-256 printed at
+    export: a different manifest is the first problem named."""
     if not directory.is_dir():
         raise BundleError(f"{directory} is not a directory.")
     report = BundleReport()
+    _expected_digest(directory, expect, report)
     manifest = _load_json(directory, MANIFEST, report)
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in READABLE_FORMATS:
         if manifest is not None:
             report.problems.append(Problem(MANIFEST, f"the format is not {BUNDLE_FORMAT}"))
         return report
@@ -566,13 +798,16 @@ def check_bundle(directory: Path) -> BundleReport:
         n: _load_json(directory, n, report)
         for n in (CLAIM_FILE, EVIDENCE_FILE, VERDICTS_FILE, EVENTS_FILE)
     }
+    if (directory / CLAIMREVIEW_FILE).exists():
+        docs[CLAIMREVIEW_FILE] = _load_json(directory, CLAIMREVIEW_FILE, report)
     events_doc = docs[EVENTS_FILE] if isinstance(docs[EVENTS_FILE], dict) else {}
     evidence = docs[EVIDENCE_FILE] if isinstance(docs[EVIDENCE_FILE], dict) else {}
     trail = check_events(list(events_doc.get("events", [])), report)
-    fetch_ids = [f.get("id") for f in evidence.get("fetches", [])]
-    subjects = {f"claim:{claim_id}", *(f"fetch:{i}" for i in fetch_ids)}
+    subjects = _trail_subjects(claim_id, manifest, evidence)
+    report.problems += _foreign_events(trail, subjects)
+    strict = manifest.get("format") == BUNDLE_FORMAT
     if (manifest.get("chain") or {}).get("segment") or (directory / SEGMENT_FILE).exists():
-        check_segment(directory / SEGMENT_FILE, trail, subjects, report)
+        check_segment(directory / SEGMENT_FILE, trail, subjects, report, strict=strict)
     by_fetch = _fetch_events(trail)
     passages: dict[Any, list[dict[str, Any]]] = {}
     for passage in evidence.get("passages", []):
@@ -584,4 +819,5 @@ def check_bundle(directory: Path) -> BundleReport:
         claim_id, docs[CLAIM_FILE], evidence, docs[VERDICTS_FILE], trail
     )
     report.problems += check_manifest(directory, manifest)
+    report.problems += check_derived(directory, manifest, docs, trail, report)
     return report

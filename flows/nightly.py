@@ -14,7 +14,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import reverify
-from flows.steps import VerifyConfig
+from flows.steps import VerifyConfig, require_sources
 from flows.verify import _actor, _no_retry_on_bad_input, _sentence, fetcher_scope
 
 
@@ -34,8 +34,15 @@ async def reverify_task(claim_id: int, config: VerifyConfig) -> reverify.DriftRe
 async def nightly_reverify(
     config: VerifyConfig | None = None, limit: int | None = None, concurrency: int = 4
 ) -> dict[str, Any]:
-    """Re-verify every claim a reviewer has or will see; summarise the night in a table."""
+    """Re-verify every claim a reviewer has or will see; summarise the night in a table.
+
+    Without a configured source the night is refused (BadInput, one line saying how to
+    configure one) before any claim is touched: a search of nothing would record "Searched
+    0 sources" over each claim's last search window, and drift alone is no reason to run
+    with a broken configuration (a scheduled run then fails loudly in the Prefect UI).
+    """
     config = config or VerifyConfig()
+    require_sources(config)
     claim_ids = reverify.claims_to_reverify(limit)
     gate = asyncio.Semaphore(max(1, concurrency))
     reports: list[reverify.DriftReport] = []

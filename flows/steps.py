@@ -35,27 +35,49 @@ from evidence import audit, claims
 from evidence.archive import read_record
 from evidence.db import get_engine, session_scope
 from evidence.errors import BadInput
+from evidence.models import Candidate as CandidateRow
 from evidence.models import Claim, Document, FactCheck, Fetch, Passage, Run
-from evidence.scoring.rank import PassageInput, rank_passages
+from evidence.scoring.rank import PassageInput, ScoredPassage, rank_passages
 from evidence.scoring.search_window import search_window
-from evidence.scoring.select import FactCheckInput, select_evidence
+from evidence.scoring.select import FactCheckInput, match_fact_checks, select_evidence
 from evidence.scoring.semantic import SemanticReranker
+from evidence.scoring.stance import ClaimFacts
 from evidence.scoring.text import has_superlative
 from evidence.settings import Settings, get_settings
 from evidence.store import record_evidence
 from evidence.types import utcnow
 from sources.discovery import sources_from_settings
 from sources.discovery.base import Candidate
+from sources.discovery.followup import followup_plan
 from sources.discovery.localdir import is_local, load_local
+from sources.discovery.plan import plan
 from sources.discovery.record import record_discovery
-from sources.discovery.run import DiscoveryResult, discover, make_request
+from sources.discovery.run import DiscoveryResult, discover, make_request, request_for_plan
 from sources.extract import extract
+from sources.llm import stance_model_from_settings, suggester_from_settings
 from sources.results import Extraction, FetchResult
 from sources.store import extract_result, previous_fetch, store_page
 from sources.urls import normalize_url
 from verdicts.queue import enqueue
 
 DONE_STATUSES = frozenset({"queued", "in_review", "decided", "published", "duplicate"})
+REVIEW_STATUSES = frozenset({"queued", "in_review", "decided", "published"})
+# the claim status that goes with its review task's state (as verdicts.queue and
+# verdicts.decisions set them)
+STATUS_OF_TASK = {
+    "queued": "queued",
+    "leased": "in_review",
+    "awaiting_second": "queued",
+    "awaiting_approval": "decided",
+    "disputed": "decided",
+    "done": "published",
+}
+NO_SOURCE = (
+    "No discovery source is configured: set FACTCHECK_SOURCES (KIND=URL, comma-separated) "
+    "or pass --source KIND=URL, e.g. --source mediawiki=https://en.wikipedia.org/w/api.php."
+)
+FOLLOWUP_PASSAGES = 10  # round two reads the names and dates of the first round's best
+STANCE_POOL = 200  # passages given a stance per claim, best ranked first (bounds the cost)
 PRIORITY_FACT_CHECK = 20  # an existing fact-check matched: quick to settle
 PRIORITY_SUPERLATIVE = 10  # "first", "never", "only": needs the timeline
 
@@ -92,6 +114,7 @@ class VerifyOutcome:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     fact_checks: list[dict[str, Any]] = field(default_factory=list)
     adapter_failures: list[dict[str, str]] = field(default_factory=list)
+    suggestion: dict[str, Any] = field(default_factory=dict)  # never published by itself
     error: str | None = None
 
 
@@ -116,9 +139,19 @@ def start_run(
         audit.record(
             session, audit.RunStarted(claim_id=claim_id, run_id=run.id, kind=kind), actor=actor
         )
-        if kind == "verify":
+        # a claim a reviewer has (or had) keeps its review status through a forced run
+        if kind == "verify" and claim.status not in REVIEW_STATUSES:
             claims.set_status(session, claim, "verifying", actor=actor)
         return run.id
+
+
+def require_sources(config: VerifyConfig, settings: Settings | None = None) -> list[str]:
+    """The sources a run would search (settings, then ``config``); BadInput when there are
+    none: a search of nothing would queue the claim with "no evidence found"."""
+    specs = sources_from_settings(settings or get_settings(), config.sources)
+    if not specs:
+        raise BadInput(NO_SOURCE)
+    return [str(spec) for spec in specs]
 
 
 def needs_verification(claim_id: int, *, force: bool = False) -> str | None:
@@ -143,8 +176,8 @@ def finish_run(run_id: int, *, status: str, actor: str, error: str | None = None
             audit.RunFinished(claim_id=run.claim_id, run_id=run_id, status=status, error=error),
             actor=actor,
         )
-        if status == "failed":
-            claim = claims.get_claim(session, run.claim_id)
+        claim = claims.get_claim(session, run.claim_id)
+        if status == "failed" and claim.status == "verifying":  # never a reviewed claim
             claims.set_status(session, claim, "failed", actor=actor)
 
 
@@ -179,12 +212,13 @@ async def discover_for(
         request = replace(request, origin_page=page)
     result = await discover(request, specs, fetcher, settings)
     with session_scope(get_engine()) as session:
+        # the run's search window gets the plan, every query each source sent and what it
+        # found (sources.discovery.record); the adapter errors are kept for `rank`
         record_discovery(session, claim_id, run_id, result, actor=actor)
         run = session.get(Run, run_id)
         assert run is not None
-        run.queries = list(result.queries)
         run.search_window = {
-            "sources": list(result.sources),
+            **run.search_window,
             "adapter_errors": [f.as_json() for f in result.failures],
         }
         session.add(run)
@@ -429,6 +463,19 @@ def _semantic() -> Any:
     return SemanticReranker()
 
 
+def preliminary_top(
+    claim_id: int, run_id: int, pages: Sequence[Page], *, limit: int = FOLLOWUP_PASSAGES
+) -> list[ScoredPassage]:
+    """The best passages of the first round, ranked but not recorded: what round two of
+    discovery reads to follow the story. Read-only."""
+    document_ids = sorted({p.document_id for p in pages if p.ok and p.document_id is not None})
+    ranks = search_ranks(claim_id, run_id)
+    with Session(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        pool = with_search_ranks(claim_passages(session, document_ids), ranks)
+    return rank_passages(claim.text, pool, claim_date=claim.claim_date)[:limit]
+
+
 def rank(
     claim_id: int,
     run_id: int,
@@ -438,9 +485,10 @@ def rank(
     extra_fact_checks: Sequence[FactCheckInput] = (),
 ) -> VerifyOutcome:
     document_ids = sorted({p.document_id for p in pages if p.ok and p.document_id is not None})
+    ranks = search_ranks(claim_id, run_id)  # outside the write session (SQLite locks)
     with session_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
-        pool = claim_passages(session, document_ids)
+        pool = with_search_ranks(claim_passages(session, document_ids), ranks)
         ranked = rank_passages(claim.text, pool, claim_date=claim.claim_date)
         if get_settings().semantic_rerank:
             ranked = _semantic().rerank(claim.text, ranked)
@@ -449,18 +497,41 @@ def rank(
             *_api_fact_checks(session, claim_id),
             *extra_fact_checks,
         ]
-        limits = get_settings()
+        settings = get_settings()
+        facts = ClaimFacts(claim.text, claim.claimant, claim.claim_date)
+        matched = match_fact_checks(claim.text, checks, threshold=settings.match_threshold)
+        judged = ranked[:STANCE_POOL]  # best first: a model-backed stance reads the first ones
+        stances = stance_model_from_settings(settings).classify(
+            facts, [s.passage for s in judged], fact_checks=matched
+        )
         selection = select_evidence(
             claim.text,
             ranked,
             fact_checks=checks,
-            top_k=limits.evidence_top_k,
-            max_per_site=limits.max_per_site,
-            match_threshold=limits.match_threshold,
+            top_k=settings.evidence_top_k,
+            max_per_site=settings.max_per_site,
+            match_threshold=settings.match_threshold,
+            stances={s.passage_id: st for s, st in zip(judged, stances, strict=True)},
+        )
+        suggestion = suggester_from_settings(settings).suggest(
+            facts, selection, fact_checks=selection.fact_checks, scale=settings.rating_scale
         )
         record_evidence(session, claim_id, run_id, selection, actor=actor)
         run = session.get(Run, run_id)
         assert run is not None
+        run.suggestion = suggestion.as_json()
+        audit.record(
+            session,
+            audit.VerdictSuggested(
+                claim_id=claim_id,
+                run_id=run_id,
+                rating=suggestion.rating,
+                confidence=suggestion.confidence,
+                explanation=suggestion.explanation,
+                **{"passage_ids": list(suggestion.passage_ids), "model": suggestion.model},
+            ),
+            actor=actor,
+        )
         window = dict(run.search_window)
         window.update(
             search_window(
@@ -486,6 +557,7 @@ def rank(
         status="ranked",
         evidence=[e for e in listed if e["kind"] == "passage"],
         fact_checks=[e for e in listed if e["kind"] == "fact_check"],
+        suggestion=suggestion.as_json(),
     )
 
 
@@ -505,6 +577,8 @@ def route(claim_id: int, run_id: int, outcome: VerifyOutcome, *, actor: str) -> 
         task = enqueue(session, claim_id, priority=priority_for(claim, outcome), actor=actor)
         assert task.id is not None
         task_id = task.id
+        if claim.status == "verifying":  # its task already existed: left so by an older run
+            claims.set_status(session, claim, STATUS_OF_TASK[task.state], actor=actor)
     finish_run(run_id, status="done", actor=actor)
     return task_id
 
@@ -512,3 +586,79 @@ def route(claim_id: int, run_id: int, outcome: VerifyOutcome, *, actor: str) -> 
 def top_evidence(claim_id: int, limit: int = 5) -> list[dict[str, Any]]:
     with Session(get_engine()) as session:
         return claims.claim_evidence(session, claim_id)[:limit]
+
+
+def claim_evidence_report(claim_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The claim's active evidence in display order and its latest suggested verdict."""
+    with Session(get_engine()) as session:
+        return claims.claim_evidence(session, claim_id), claims.latest_suggestion(session, claim_id)
+
+
+# -- discover, round two: follow the story ------------------------------------------------
+
+
+async def discover_followup(
+    claim_id: int,
+    run_id: int,
+    config: VerifyConfig,
+    fetcher: Any,
+    passages: Sequence[ScoredPassage | PassageInput],
+    *,
+    actor: str,
+    settings: Settings | None = None,
+) -> DiscoveryResult | None:
+    """Discovery's second round: queries from the names and dates that the first round's
+    top ``passages`` (best first) add to the claim (`sources.discovery.followup`), sent to
+    the same sources (not the origin page again), recorded like the first round: candidate
+    rows numbered after round one's, the audit chain, and the run's search window (round 2).
+    At most ``settings.followup_candidates`` pages; None when the passages add nothing to
+    search for. The caller fetches ``result.candidates`` (pages fetched before are reused)
+    and ranks the claim again."""
+    settings = settings or get_settings()
+    specs = [s for s in sources_from_settings(settings, config.sources) if s.kind != "origin"]
+    with Session(get_engine()) as session:
+        claim = claims.get_claim(session, claim_id)
+        first = plan(claim.text, claimant=claim.claimant, claim_date=claim.claim_date)
+        second = followup_plan(
+            first, passages, claimant=claim.claimant, max_queries=settings.followup_queries
+        )
+    if not second.queries or not specs:
+        return None
+    seen = len(search_ranks(claim_id, run_id))
+    request = request_for_plan(second, settings)
+    result = await discover(request, specs, fetcher, settings, limit=settings.followup_candidates)
+    with session_scope(get_engine()) as session:
+        record_discovery(session, claim_id, run_id, result, actor=actor, first_order=seen + 1)
+    return result
+
+
+def search_ranks(claim_id: int, run_id: int | None = None) -> dict[str, int]:
+    """URL -> its place in discovery's fused ranking (1 is best; round two's pages come
+    after round one's), over the claim's candidates (of ``run_id`` when given): what
+    `PassageInput.search_rank` wants (see ``with_search_ranks``)."""
+    query = select(CandidateRow).where(CandidateRow.claim_id == claim_id)
+    if run_id is not None:
+        query = query.where(CandidateRow.run_id == run_id)
+    ranks: dict[str, int] = {}
+    with Session(get_engine()) as session:
+        for row in session.exec(query).all():
+            order = row.meta.get("order") if isinstance(row.meta, dict) else None
+            if isinstance(order, int) and order < ranks.get(row.url, order + 1):
+                ranks[row.url] = order
+    return ranks
+
+
+def with_search_ranks(
+    passages: Sequence[PassageInput], ranks: dict[str, int]
+) -> list[PassageInput]:
+    """``passages`` with the search rank of their page (matched on the normalised URL)."""
+
+    def rank_of(url: str) -> int | None:
+        if url in ranks:
+            return ranks[url]
+        try:
+            return ranks.get(normalize_url(url))
+        except BadInput:
+            return None
+
+    return [replace(p, search_rank=rank_of(p.url)) for p in passages]

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
+from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 from evidence.actors import flow_actor
@@ -82,31 +85,53 @@ async def _publish(outcome: VerifyOutcome) -> None:
 
 
 def evidence_markdown(outcome: VerifyOutcome) -> str:
+    """The claim's artifact. Every fetched string (publisher, rating, site, URL, terms) is
+    untrusted: it is escaped, and a URL becomes a link only when it is http(s)."""
     lines = [f"# Claim {outcome.claim_id}", ""]
     for fc in outcome.fact_checks:
         lines.append(
-            f"- **Existing fact-check** ({fc.get('publisher') or 'unknown'}): "
-            f"{_md(fc.get('rating') or 'no rating')} — <{fc['url']}>"
+            f"- **Existing fact-check** ({_md(fc.get('publisher') or 'unknown')}): "
+            f"{_md(fc.get('rating') or 'no rating')} — {_md_link(fc['url'], fc['url'])}"
         )
     if not outcome.evidence:
         lines.append("No evidence found.")
     for ev in outcome.evidence:
         lines.append(
-            f"{ev['rank']}. [{_md(ev.get('site') or ev['url'])}]({ev['url']}) "
+            f"{ev['rank']}. {_md_link(ev.get('site') or ev['url'], ev['url'])} "
             f"score {ev['score']:.3f}, terms: {_md(', '.join(ev['matched_terms']))}"
         )
     if outcome.adapter_failures:
         lines += [
             "",
             "Sources that failed: "
-            + "; ".join(f"{f['source']} ({f['kind']})" for f in outcome.adapter_failures),
+            + "; ".join(f"{_md(f['source'])} ({_md(f['kind'])})" for f in outcome.adapter_failures),
         ]
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
-    """Fetched text is untrusted: neutralise markdown and HTML before it reaches the UI."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+!<>|" else ch for ch in text)
+_MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!<>|~&\"'=:")
+# RFC 3986 characters that need no encoding, less the ones markdown reads: ( ) [ ] ' and *
+_URL_SAFE = ":/?#@!$&+,;=%-._~"
+
+
+def _md(text: object) -> str:
+    """Fetched text as inert markdown: one line (a newline could open a heading or an HTML
+    block), every punctuation mark markdown or HTML could act on backslash-escaped."""
+    flat = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in flat)
+
+
+def _md_link(text: object, url: str) -> str:
+    """A link for an http(s) URL (percent-encoded so it cannot close the link), else the
+    URL as escaped text: a ``javascript:`` or ``data:`` URL is never clickable."""
+    try:
+        parts = urlsplit(url.strip())
+        linkable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "http://[::1" and the like
+        linkable = False
+    if not linkable:
+        return _md(url)
+    return f"[{_md(text)}]({quote(url.strip(), safe=_URL_SAFE)})"
 
 
 async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
@@ -125,21 +150,42 @@ async def verify_one(claim_id: int, config: VerifyConfig) -> VerifyOutcome:
             pages = await steps.fetch_candidates(
                 found.candidates, fetcher, run_id=run_id, actor=actor
             )
+            # round two ("follow the story"): what the best passages so far add to the claim
+            top = await asyncio.to_thread(steps.preliminary_top, claim_id, run_id, pages)
+            more = await steps.discover_followup(
+                claim_id, run_id, config, fetcher, top, actor=actor
+            )
+            if more is not None:
+                _log_failures(more.failures)
+                pages = [
+                    *pages,
+                    *await steps.fetch_candidates(
+                        more.candidates, fetcher, run_id=run_id, actor=actor
+                    ),
+                ]
         outcome = await asyncio.to_thread(steps.rank, claim_id, run_id, pages, actor=actor)
         await asyncio.to_thread(steps.route, claim_id, run_id, outcome, actor=actor)
     except Exception as exc:
         steps.finish_run(run_id, status="failed", actor=actor, error=_sentence(exc))
         raise
     outcome.status = "queued"
-    outcome.candidates = len(found.candidates)
+    outcome.candidates = len(found.candidates) + (len(more.candidates) if more else 0)
     outcome.fetched = sum(p.ok for p in pages)
     outcome.failed_fetches = sum(not p.ok for p in pages)
-    outcome.adapter_failures = [f.as_json() for f in found.failures]
+    # a source that failed in both discovery rounds is reported once (the audit chain keeps
+    # each failure)
+    failures: dict[str, Any] = {}
+    for failure in [*found.failures, *(more.failures if more else ())]:
+        failures.setdefault(failure.source, failure)
+    outcome.adapter_failures = [f.as_json() for f in failures.values()]
     return outcome
 
 
 def _log_failures(failures: Sequence[Any]) -> None:
-    logger = get_run_logger()
+    try:
+        logger: Any = get_run_logger()
+    except MissingContextError:  # the sequence run as plain code (benchmarks, eval)
+        logger = logging.getLogger(__name__)
     for failure in failures:
         logger.warning("source %s failed (%s): %s", failure.source, failure.kind, failure.message)
 
@@ -164,9 +210,12 @@ async def verify_claim(claim_id: int, config: VerifyConfig | None = None) -> Ver
     """Plan, discover, fetch, extract, rank, record and route one claim to review.
 
     The same step sequence as each claim of a batch (``verify_one``), so both report the
-    same things (failed sources included); then the claim's artifact and events.
+    same things (failed sources included); then the claim's artifact and events. With no
+    source configured it refuses to run (BadInput) and writes nothing.
     """
-    outcome = await verify_one_task(claim_id, config or VerifyConfig())
+    config = config or VerifyConfig()
+    steps.require_sources(config)
+    outcome = await verify_one_task(claim_id, config)
     if outcome.status == "skipped":
         get_run_logger().info("claim %s skipped: %s", claim_id, outcome.error)
         return outcome
@@ -184,9 +233,10 @@ async def verify_batch(
     """Verify many claims; one claim's failure never stops the batch.
 
     Claims already verified are skipped (so a batch killed half-way finishes when run
-    again, with nothing done twice).
+    again, with nothing done twice). With no source configured it refuses to run.
     """
     config = config or VerifyConfig()
+    steps.require_sources(config)
     limit = asyncio.Semaphore(max(1, concurrency))
     results: list[VerifyOutcome] = []
     notify = _progress_callback.get()

@@ -190,7 +190,11 @@ def _update_document(document: Document, extraction: Extraction, final_url: str 
     """Metadata from the newest extraction; a field it did not find keeps its old value."""
     document.title = extraction.title or document.title
     document.canonical_url = extraction.canonical_url or document.canonical_url
-    if final_url:
+    # the outlet's own name when the page says it (og:site_name), else the host: reviewers
+    # read "The Ledger", not "127.0.0.5"
+    if extraction.site_name and extraction.site_name.strip():
+        document.site = " ".join(extraction.site_name.split())[:_SITE_MAX]
+    elif final_url:
         document.site = site_of(final_url)[:_SITE_MAX] or document.site
     if extraction.authors:
         document.byline = ", ".join(extraction.authors)
@@ -238,7 +242,7 @@ def record_extraction(
     event = audit.PassagesExtracted(
         fetch_id=fetch_row.id, document_id=fetch_row.document_id, passages=len(passages)
     )
-    audit.record(session, event, actor=actor)
+    audit.record(session, event, actor=actor, rows=passages)
     return passages
 
 

@@ -84,6 +84,10 @@ def make_evidence(
     warc_dir: Path | None = None,
     published: datetime | None = None,
     score: float | None = None,
+    stance: str | None = None,
+    reasons: list[str] | None = None,
+    role: str | None = None,
+    stance_confidence: float | None = None,
 ) -> Evidence:
     """One evidence row with its document, fetch and passage; archived when ``warc_dir``."""
     rng = random.Random()
@@ -136,6 +140,10 @@ def make_evidence(
         score=1.0 / rank if score is None else score,
         rank=rank,
         matched_terms=terms,
+        stance=stance,
+        stance_confidence=stance_confidence,
+        stance_reasons=list(reasons or []),
+        role=role,
     )
     session.add(evidence)
     session.flush()

@@ -51,6 +51,8 @@ class VerdictPublic(BaseModel):
     rationale: str
     reviewer: str
     evidence_ids: list[int]
+    suggested_rating: str | None = None
+    agreed_with_suggestion: bool | None = None
     state: str
     approver: str | None
     approved_at: datetime | None
@@ -78,6 +80,10 @@ class EvidenceItem(BaseModel):
     fetched_at: str
     sha256: str | None
     active: bool
+    stance: str | None = None  # supports | refutes | context
+    stance_confidence: float | None = None
+    reasons: list[str] = []  # the cues behind the stance, in words
+    role: str | None = None  # origin | refutes | supports | context
 
 
 class FactCheckPublic(BaseModel):
@@ -100,6 +106,7 @@ class ClaimDetail(BaseModel):
     fact_checks: list[FactCheckPublic]
     evidence: list[EvidenceItem]
     verdicts: list[VerdictPublic]
+    suggestion: dict[str, Any] | None = None  # rating, confidence, explanation; never published
 
 
 # -- policy ---------------------------------------------------------------------------------
@@ -223,6 +230,7 @@ def decide(
     policy = "blind-double" if task.state == "awaiting_second" else policy_for(task.queue)
     next_state, verdict_state = _transition(policy, first, chosen.name)
     moved = _move_decided(session, task, reviewer, next_state, now)
+    suggested = (claims.latest_suggestion(session, claim_id) or {}).get("rating")
     verdict = Verdict(
         claim_id=claim_id,
         task_id=task.id,
@@ -230,6 +238,8 @@ def decide(
         rationale=text,
         reviewer=reviewer,
         evidence_ids=cited,
+        suggested_rating=suggested,
+        agreed_with_suggestion=None if suggested is None else suggested == chosen.name,
         state=verdict_state,
     )
     session.add(verdict)
@@ -240,6 +250,8 @@ def decide(
         "policy": policy,
         "state": verdict_state,
         "version": moved.version,
+        "suggested_rating": verdict.suggested_rating,
+        "agreed_with_suggestion": verdict.agreed_with_suggestion,
     }
     audit.record(
         session,
@@ -251,6 +263,7 @@ def decide(
             **extra,
         ),
         actor=actor,
+        rows=[verdict, moved],
     )
     _after_decision(session, moved, verdict, first, actor=actor, now=now)
     return verdict
@@ -373,6 +386,7 @@ def _publish(session: Session, verdicts: list[Verdict], *, actor: str, now: date
                 claim_id=claim_id, verdict_id=_id(verdict), rating=verdict.rating
             ),
             actor=actor,
+            rows=[verdict, *earlier],
         )
     claims.set_status(session, claims.get_claim(session, claim_id), "published", actor=actor)
     latest = verdicts[-1]
@@ -480,6 +494,7 @@ def approve(
             claim_id=verdict.claim_id, verdict_id=verdict_id, **{"approver": editor}
         ),
         actor=actor,
+        rows=[verdict, task],
     )
     _publish(session, [verdict], actor=actor, now=now)
     return verdict
@@ -492,6 +507,7 @@ def _reject(session: Session, verdict: Verdict, *, reason: str, actor: str) -> N
         session,
         audit.VerdictRejected(claim_id=verdict.claim_id, verdict_id=_id(verdict), reason=reason),
         actor=actor,
+        rows=[verdict, session.get(ReviewTask, verdict.task_id) if verdict.task_id else None],
     )
 
 
@@ -522,6 +538,19 @@ def _clean_reason(reason: str) -> str:
     return text[:MAX_REASON_CHARS]
 
 
+def reopener(session: Session, name: str) -> User:
+    """The user ``name`` if they may re-open a claim (the approve permission: an editor or
+    an admin), else Forbidden saying so in those words."""
+    user = users.find_user(session, name)
+    if user is not None and not user.active:
+        raise Forbidden(f"User {user.name} is deactivated and may not re-open a claim.")
+    if user is not None and not users.can(user, users.APPROVE):
+        raise Forbidden(
+            f"User {user.name} ({user.role}) may not re-open a claim; an editor or admin can."
+        )
+    return users.user_with(session, name, users.APPROVE)
+
+
 def reopen(session: Session, claim_id: int, *, reason: str, actor: str) -> ReviewTask:
     """Put a decided claim back in the queue (evidence drifted, a new fact-check appeared).
 
@@ -533,7 +562,8 @@ def reopen(session: Session, claim_id: int, *, reason: str, actor: str) -> Revie
     task = queue.task_for_claim(session, claim_id)
     if task is None:
         task = queue.enqueue(session, claim_id, actor=actor)
-    for pending in _drafts(session, task):
+    drafts = _drafts(session, task)
+    for pending in drafts:
         pending.state = "superseded"
         session.add(pending)
     moved = queue.swap(
@@ -554,6 +584,7 @@ def reopen(session: Session, claim_id: int, *, reason: str, actor: str) -> Revie
         session,
         audit.TaskReopened(claim_id=claim_id, task_id=_id(moved), reason=reason),
         actor=actor,
+        rows=[moved, *drafts],
     )
     notify.add_pending(
         session,
@@ -636,4 +667,5 @@ def claim_detail(session: Session, claim_id: int, *, viewer: str | None = None) 
         fact_checks=[FactCheckPublic.model_validate(f, from_attributes=True) for f in checks],
         evidence=evidence,
         verdicts=[VerdictPublic.model_validate(v, from_attributes=True) for v in verdicts],
+        suggestion=claims.latest_suggestion(session, claim_id),
     )

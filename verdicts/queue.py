@@ -117,12 +117,21 @@ class ReviewerAgreement(BaseModel):
     rate: float
 
 
+class SuggestionAgreement(BaseModel):
+    compared: int  # verdicts decided on a claim that had a suggestion
+    agreed: int
+    rate: float | None  # None until a verdict was compared
+
+
 class QueueStats(BaseModel):
     counts: dict[str, int] = Field(description="tasks per (effective) state")
     queue_size: int = Field(description="tasks not done")
     oldest_age_seconds: float | None = Field(description="age of the oldest task not done")
     verdicts_per_day: list[DayCount] = Field(description="verdicts published, last 14 days")
     agreement: list[ReviewerAgreement] = Field(description="blind double review agreement")
+    suggestion_agreement: SuggestionAgreement = Field(
+        description="how often reviewers' verdicts matched the suggested verdict"
+    )
 
 
 # -- conditions -----------------------------------------------------------------------------
@@ -315,6 +324,7 @@ def enqueue(
         session,
         audit.TaskQueued(claim_id=claim_id, task_id=task.id, priority=priority, **{"queue": queue}),
         actor=actor,
+        rows=[task],
     )
     return task
 
@@ -422,6 +432,7 @@ def _leased(session: Session, task: ReviewTask, reviewer: str, expires: datetime
             **{"version": task.version},
         ),
         actor=user_actor(reviewer),
+        rows=[task],
     )
 
 
@@ -443,7 +454,12 @@ def release(session: Session, task_id: int, *, reviewer: str, actor: str) -> Rev
         raise Conflict(f"Claim {task.claim_id} is not leased by {reviewer}.")
     claim = claims.get_claim(session, freed.claim_id)
     claims.set_status(session, claim, "queued", actor=actor)
-    audit.record(session, audit.TaskReleased(claim_id=freed.claim_id, task_id=task_id), actor=actor)
+    audit.record(
+        session,
+        audit.TaskReleased(claim_id=freed.claim_id, task_id=task_id),
+        actor=actor,
+        rows=[freed],
+    )
     return freed
 
 
@@ -466,7 +482,21 @@ def queue_stats(session: Session, *, now: datetime | None = None) -> QueueStats:
         oldest_age_seconds=(now - oldest).total_seconds() if oldest is not None else None,
         verdicts_per_day=_verdicts_per_day(session, now),
         agreement=_agreement(session),
+        suggestion_agreement=_suggestion_agreement(session),
     )
+
+
+def _suggestion_agreement(session: Session) -> SuggestionAgreement:
+    """Share of verdicts that agreed with the run's suggested verdict (drafts count too: the
+    question is whether the suggestion helped the reviewer, not what was published)."""
+    flags = session.exec(
+        select(Verdict.agreed_with_suggestion).where(
+            col(Verdict.agreed_with_suggestion).is_not(None)
+        )
+    ).all()
+    agreed = sum(bool(f) for f in flags)
+    rate = round(agreed / len(flags), 4) if flags else None
+    return SuggestionAgreement(compared=len(flags), agreed=agreed, rate=rate)
 
 
 def _verdicts_per_day(session: Session, now: datetime) -> list[DayCount]:

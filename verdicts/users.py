@@ -1,4 +1,4 @@
-"""People and what they may do: roles, passwords, API tokens.
+"""People and what they may do: roles, passwords, API tokens, deactivation.
 
 Roles (``evidence.models.ROLES``): a *reviewer* reads and decides claims; an *editor* also
 approves verdicts and settles disputes; an *auditor* reads everything and writes nothing;
@@ -7,7 +7,9 @@ of who may do what; the CLI, the web app and the API all ask ``can``/``require``
 
 Passwords are hashed with argon2 (argon2-cffi). API tokens are random, shown once, and only
 their SHA-256 is stored: a token is a long random secret, so a fast hash is enough and
-lets ``user_for_token`` find the user with one indexed look-up.
+lets ``user_for_token`` find the user with one indexed look-up. A change of password or
+role, and deactivation, end the user's web sessions in the same transaction
+(``verdicts.sessions``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from evidence import audit
+from evidence.audit.events import UserActiveChanged
 from evidence.errors import BadInput, Forbidden, NotFound
 from evidence.models import ROLES, User
+from verdicts.sessions import end_user_sessions
 
 READ, DECIDE, APPROVE, ADMIN = "read", "decide", "approve", "admin"
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -129,7 +133,12 @@ def add_user(
     session.add(user)
     session.flush()
     assert user.id is not None
-    audit.record(session, audit.UserAdded(user_id=user.id, name=name, role=role), actor=actor)
+    audit.record(
+        session,
+        audit.UserAdded(user_id=user.id, name=name, role=role),
+        actor=actor,
+        rows=[user],
+    )
     return user, token
 
 
@@ -140,8 +149,12 @@ def set_role(session: Session, name: str, *, role: str, actor: str) -> User:
         session.add(user)
         assert user.id is not None
         audit.record(
-            session, audit.UserRoleChanged(user_id=user.id, old=old, new=role), actor=actor
+            session,
+            audit.UserRoleChanged(user_id=user.id, old=old, new=role),
+            actor=actor,
+            rows=[user],
         )
+        end_user_sessions(session, user.id, reason="role changed", actor=actor)
     return user
 
 
@@ -150,7 +163,30 @@ def set_password(session: Session, name: str, *, password: str, actor: str) -> U
     user.password_hash = _hash_password(password)
     session.add(user)
     assert user.id is not None
-    audit.record(session, audit.UserPasswordChanged(user_id=user.id), actor=actor)
+    audit.record(session, audit.UserPasswordChanged(user_id=user.id), actor=actor, rows=[user])
+    end_user_sessions(session, user.id, reason="password changed", actor=actor)
+    return user
+
+
+def set_active(session: Session, name: str, *, active: bool, actor: str) -> User:
+    """Deactivate a user (every session of theirs ends at once) or activate them again.
+
+    A deactivated user keeps their row, so the audit trail still names them; their password
+    and API token stop working until they are activated again.
+    """
+    user = get_user(session, name)
+    if user.active != active:
+        user.active = active
+        session.add(user)
+        assert user.id is not None
+        audit.record(
+            session,
+            UserActiveChanged(user_id=user.id, old=not active, new=active),
+            actor=actor,
+            rows=[user],
+        )
+        if not active:
+            end_user_sessions(session, user.id, reason="user deactivated", actor=actor)
     return user
 
 
@@ -165,8 +201,12 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     if user is None or not user.password_hash or not user.active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
+        # the same password under today's argon2 parameters: still a change of a vouched row
         user.password_hash = _hasher.hash(password)
         session.add(user)
+        assert user.id is not None
+        event = audit.UserPasswordChanged(user_id=user.id)  # actor web:NAME: a re-hash
+        audit.record(session, event, actor=f"web:{user.name}", rows=[user])
     return user
 
 

@@ -85,6 +85,9 @@ class Site:
     sitemap_style: Literal["plain", "index"] = "plain"
     disallow: tuple[str, ...] = ()
     wiki_api: bool = False
+    gdelt_api: bool = False  # answers a GDELT DOC 2.0 search over the other sites' news
+    domain: str = ""  # the outlet's public host name, as a news search reports it
+    country: str = ""
 
 
 @dataclass

@@ -9,23 +9,30 @@ Each event's hash is SHA-256 over the previous hash and a canonical JSON of the 
 breaks the chain at that row. Appends are serialised: on SQLite by the write lock every
 transaction takes (``BEGIN IMMEDIATE``), on PostgreSQL by a transaction-scoped advisory lock.
 
-The package holds four rooms: ``events`` (the vocabulary), ``chain`` (append and verify),
-``timeline`` (the auditor's view of one claim) and ``check`` (the whole-database check that
-``factcheck audit verify`` runs). The names most callers need are re-exported here, so
-``from evidence import audit; audit.record(...)`` reads as it always has.
+The package holds five rooms: ``events`` (the vocabulary), ``chain`` (append and verify),
+``rows`` (what an event records of the table rows it wrote), ``timeline`` (the auditor's
+view of one claim) and ``check`` (the whole-database check that ``factcheck audit verify``
+runs: the chain, the archived pages and the vouched tables). The names most callers need
+are re-exported here, so ``from evidence import audit; audit.record(...)`` reads as it
+always has.
 """
 
 from __future__ import annotations
 
 from evidence.audit.chain import (
     GENESIS,
+    HASH_RULE,
     VERIFY_BATCH,
     ChainReport,
     ChainVerifier,
     EventRow,
+    ReducedEvent,
+    WithheldEvent,
     canonical_json,
     compute_hash,
+    event_digest,
     events_for,
+    hash_rule,
     hashed_time,
     iter_event_range,
     iter_event_rows,
@@ -48,6 +55,7 @@ from evidence.audit.events import (
     FetchRecorded,
     PassagesExtracted,
     ReviewsCompared,
+    RowsAdopted,
     RunFinished,
     RunStarted,
     SearchWindowRecorded,
@@ -62,6 +70,7 @@ from evidence.audit.events import (
     VerdictDecided,
     VerdictPublished,
     VerdictRejected,
+    VerdictSuggested,
 )
 from evidence.audit.timeline import (
     TimelineEntry,
@@ -73,6 +82,7 @@ from evidence.audit.timeline import (
 
 __all__ = [
     "GENESIS",
+    "HASH_RULE",
     "AdapterFailed",
     "CandidatesProposed",
     "ChainReport",
@@ -88,7 +98,9 @@ __all__ = [
     "FactCheckFound",
     "FetchRecorded",
     "PassagesExtracted",
+    "ReducedEvent",
     "ReviewsCompared",
+    "RowsAdopted",
     "RunFinished",
     "RunStarted",
     "SearchWindowRecorded",
@@ -101,17 +113,21 @@ __all__ = [
     "UserPasswordChanged",
     "UserRoleChanged",
     "VERIFY_BATCH",
+    "WithheldEvent",
     "VerdictApproved",
     "VerdictDecided",
     "VerdictPublished",
     "VerdictRejected",
+    "VerdictSuggested",
     "canonical_json",
     "claim_events",
     "claim_fetch_ids",
     "claim_timeline",
     "compute_hash",
+    "event_digest",
     "event_json",
     "events_for",
+    "hash_rule",
     "hashed_time",
     "iter_event_range",
     "iter_event_rows",

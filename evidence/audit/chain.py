@@ -1,9 +1,17 @@
 """The hash chain: appending events and verifying them.
 
-Each event's hash is SHA-256 over the previous hash and a canonical JSON of the event
-(seq, time, actor, action, subject, payload), so altering, deleting or reordering any row
-breaks the chain at that row. Appends are serialised: on SQLite by the write lock every
-transaction takes (``BEGIN IMMEDIATE``), on PostgreSQL by a transaction-scoped advisory lock.
+Two hash rules, told apart by the payload's ``v`` field (absent: rule 1):
+
+- rule 1 (events written before rule 2): SHA-256 of the previous hash, a newline and the
+  canonical JSON of the event (seq, time, actor, action, subject, payload);
+- rule 2: the same canonical JSON is digested first (the event's *content digest*), and the
+  hash links ``v2``, the previous hash, seq, subject and that digest. A bundle can then carry
+  another claim's event reduced to seq, subject, previous hash, content digest and hash
+  (``ReducedEvent``): it still links, and discloses nothing but its subject.
+
+Altering, deleting or reordering any row breaks the chain at that row, under either rule.
+Appends are serialised: on SQLite by the write lock every transaction takes
+(``BEGIN IMMEDIATE``), on PostgreSQL by a transaction-scoped advisory lock.
 """
 
 from __future__ import annotations
@@ -18,14 +26,17 @@ from typing import Any, NamedTuple
 from sqlalchemy import String, text, type_coerce
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from evidence.audit.events import EVENT_KINDS, Event
+from evidence.audit.rows import ROWS_KEY, records_of
 from evidence.errors import AuditError
 from evidence.models import AuditEvent
 from evidence.types import utcnow
 
 GENESIS = "0" * 64
+HASH_RULE = 2  # the rule new events are written under
+RULE_KEY = "v"  # payload field naming an event's hash rule (absent: rule 1)
 _PG_AUDIT_LOCK = 7_311_337  # advisory lock key serialising appends on PostgreSQL
 
 
@@ -40,10 +51,12 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def compute_hash(
-    *, seq: int, at: datetime, actor: str, action: str, subject: str, payload: Any, prev_hash: str
-) -> str:
-    body = canonical_json(
+def hash_rule(payload: Any) -> int:
+    return 2 if isinstance(payload, dict) and payload.get(RULE_KEY) == 2 else 1
+
+
+def _body(seq: int, at: datetime, actor: str, action: str, subject: str, payload: Any) -> str:
+    return canonical_json(
         {
             "seq": seq,
             "at": _iso(at),
@@ -53,11 +66,70 @@ def compute_hash(
             "payload": payload,
         }
     )
+
+
+def content_digest(
+    *, seq: int, at: datetime, actor: str, action: str, subject: str, payload: Any
+) -> str:
+    """Rule 2: the digest of an event's content, which its hash links (see the docstring)."""
+    return hashlib.sha256(_body(seq, at, actor, action, subject, payload).encode()).hexdigest()
+
+
+def link_hash(prev_hash: str, seq: int, subject: str, digest: str) -> str:
+    """Rule 2: an event's hash from its link fields and content digest."""
+    return hashlib.sha256(f"v2\n{prev_hash}\n{seq}\n{subject}\n{digest}".encode()).hexdigest()
+
+
+def compute_hash(
+    *, seq: int, at: datetime, actor: str, action: str, subject: str, payload: Any, prev_hash: str
+) -> str:
+    """An event's hash under the rule its payload names."""
+    if hash_rule(payload) == 2:
+        digest = content_digest(
+            seq=seq, at=at, actor=actor, action=action, subject=subject, payload=payload
+        )
+        return link_hash(prev_hash, seq, subject, digest)
+    body = _body(seq, at, actor, action, subject, payload)
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
-def rehash(ev: AuditEvent | EventRow) -> str:
+def event_digest(ev: Any) -> str:
+    """The content digest of a full rule-2 event (what its reduced form carries)."""
+    return content_digest(
+        seq=ev.seq,
+        at=ev.at,
+        actor=ev.actor,
+        action=ev.action,
+        subject=ev.subject,
+        payload=ev.payload,
+    )
+
+
+class ReducedEvent(NamedTuple):
+    """A rule-2 event without its content: enough to link, nothing else but the subject."""
+
+    seq: int
+    subject: str
+    prev_hash: str
+    digest: str
+    hash: str
+
+
+class WithheldEvent(NamedTuple):
+    """A rule-1 event left out of a bundle: its hash cannot be recomputed without its
+    content, so it is only taken as the link between its neighbours."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+def rehash(ev: AuditEvent | EventRow | ReducedEvent | WithheldEvent) -> str:
     """The hash an event's stored fields imply (what verification compares with ``ev.hash``)."""
+    if isinstance(ev, ReducedEvent):
+        return link_hash(ev.prev_hash, ev.seq, ev.subject, ev.digest)
+    if isinstance(ev, WithheldEvent):
+        return ev.hash
     return compute_hash(
         seq=ev.seq,
         at=ev.at,
@@ -69,23 +141,42 @@ def rehash(ev: AuditEvent | EventRow) -> str:
     )
 
 
-def record(session: Session, event: Event, *, actor: str) -> AuditEvent:
-    """Append ``event`` to the chain inside the caller's transaction."""
+def record(
+    session: Session,
+    event: Event,
+    *,
+    actor: str,
+    rows: Iterable[SQLModel | None] = (),
+) -> AuditEvent:
+    """Append ``event`` to the chain inside the caller's transaction.
+
+    ``rows`` are the rows of vouched tables (``evidence.audit.rows.TABLES``) this change
+    wrote, in their new state: the event records them, and ``audit verify`` later holds the
+    tables to the latest event that recorded each row. None entries are skipped.
+    """
     kind = EVENT_KINDS.get(getattr(event, "action", ""))
     if kind is None or type(event) is not kind:
         raise AuditError(f"Unknown audit event kind {type(event).__name__}.")
     if not actor:
         raise AuditError("An audit event needs an actor.")
+    dumped = event.model_dump(mode="json")
+    if RULE_KEY in dumped or ROWS_KEY in dumped:
+        raise AuditError(f"The payload fields {RULE_KEY!r} and {ROWS_KEY!r} are the chain's own.")
+    rows = [row for row in rows if row is not None]
+    if rows:
+        session.flush()  # ids and defaults, as the database will hold them
+    vouched = records_of(rows)
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
     seq = (last.seq + 1) if last else 1
     prev_hash = last.hash if last else GENESIS
+    body = {**dumped, RULE_KEY: HASH_RULE, **({ROWS_KEY: vouched} if vouched else {})}
     # JSON round trip, so the hash covers exactly what the database will hand back
-    payload = json.loads(canonical_json(event.model_dump(mode="json")))
+    payload = json.loads(canonical_json(body))
     at = utcnow()
-    subject = f"{event.subject_kind}:{event.subject_id()}"
+    subject = event.subject_text()
     row = AuditEvent(
         seq=seq,
         at=at,

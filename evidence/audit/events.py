@@ -29,6 +29,10 @@ class Event(BaseModel):
     def subject_id(self) -> object:
         return getattr(self, f"{self.subject_kind}_id")
 
+    def subject_text(self) -> str:
+        """The event's subject as stored: ``claim:7``."""
+        return f"{self.subject_kind}:{self.subject_id()}"
+
 
 # -- the vocabulary -------------------------------------------------------------------------
 
@@ -237,6 +241,21 @@ class AdapterFailed(Event):
     message: str
 
 
+class RowsAdopted(Event):
+    """Rows written before the chain vouched for rows (or outside the application), vouched
+    for as they stand by someone who checked them: ``factcheck audit adopt``. The subject is
+    the one whose events write such rows (``claim:7`` for its claim, evidence, verdicts and
+    task; ``fetch:12`` for passages; ``user:3``), so a claim's timeline and bundle hold it."""
+
+    action = "rows.adopted"
+    subject_kind = "rows"
+    of: str
+    count: int
+
+    def subject_text(self) -> str:
+        return self.of
+
+
 class SearchWindowRecorded(Event):
     """Where and over which dates a run looked: for a "first/never/only" claim, "no earlier
     case found" is only as good as this record, so it goes into the chain."""
@@ -246,3 +265,74 @@ class SearchWindowRecorded(Event):
     claim_id: int
     run_id: int
     window: dict[str, Any]
+
+
+class VerdictSuggested(Event):
+    """The run's suggested verdict (rating, confidence, explanation naming the passages):
+    kept in the chain so an auditor can compare it with what the reviewer decided."""
+
+    action = "verdict.suggested"
+    subject_kind = "claim"
+    claim_id: int
+    run_id: int
+    rating: str
+    confidence: float
+    explanation: str
+
+
+class UserActiveChanged(Event):
+    """A user was deactivated (their sessions end with it) or activated again."""
+
+    action = "user.active"
+    subject_kind = "user"
+    user_id: int
+    old: bool
+    new: bool
+
+
+class LoginSucceeded(Event):
+    """A password sign-in started a session (the session id, never its token)."""
+
+    action = "login.succeeded"
+    subject_kind = "session"
+    session_id: int
+    user_id: int
+    address: str
+
+
+class LoginFailed(Event):
+    """A wrong password (or unknown name) the login throttle had admitted for checking."""
+
+    action = "login.failed"
+    subject_kind = "login"
+    account: str  # the name as typed, known user or not
+    address: str
+    user_id: int | None = None
+    failures: int  # recent failures on this account, this one included
+
+    def subject_id(self) -> object:
+        return self.account
+
+
+class LoginLocked(Event):
+    """Too many failures: sign-ins for an account or from an address are refused until."""
+
+    action = "login.locked"
+    subject_kind = "login"
+    scope: str  # account | address
+    key: str
+    until: str
+    failures: int
+
+    def subject_id(self) -> object:
+        return self.key
+
+
+class SessionEnded(Event):
+    """A session was ended before its time: logout, revocation, or a change to its user."""
+
+    action = "session.ended"
+    subject_kind = "session"
+    session_id: int
+    user_id: int
+    reason: str

@@ -12,6 +12,12 @@ keyword match is this, among what we found", while the features say "does it agr
 A contradicting number or date lowers the score only a little: a passage that refutes the
 claim is evidence too, and its components flag the contradiction.
 
+The rank a search engine gave a passage's page (``PassageInput.search_rank``: the page's place
+in discovery's fused ranking, 1 is best) is evidence of relevance too: the ``search``
+component is ``(k + 1) / (k + rank)`` (`evidence.scoring.fusion.rank_closeness`, the
+reciprocal-rank curve scaled to 1 at rank 1), 0 for a page nobody ranked, and counts with a
+small weight, so it orders passages the keywords cannot tell apart without overruling them.
+
 Pure and deterministic: the pool is put in passage-id order before indexing and ties are
 broken by passage id, so shuffled input gives the same order and an audit can recompute it.
 """
@@ -28,12 +34,14 @@ import numpy as np
 
 from evidence.errors import BadInput
 from evidence.scoring import features as ft
+from evidence.scoring.fusion import rank_closeness
 
 # bm25s logs every index build at DEBUG; ranking runs per claim, so keep it quiet
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 SCORE_DECIMALS = 6  # scores are rounded so that float noise cannot reorder equal passages
 RECENCY_WINDOW_DAYS = 365  # a passage published this close to the claim date is "of the time"
+SEARCH_RANK_K = 10  # damping of the search rank: rank 10 counts 0.55, rank 30 0.28
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Weights:
     recency: float = 0.05
     number_contradiction: float = 0.15
     date_contradiction: float = 0.1
+    search: float = 0.2
 
 
 BM25_ONLY = Weights(
@@ -60,6 +69,7 @@ BM25_ONLY = Weights(
     recency=0,
     number_contradiction=0,
     date_contradiction=0,
+    search=0,
 )
 DEFAULT_WEIGHTS = Weights()
 
@@ -76,6 +86,7 @@ class PassageInput:
     published: datetime | None = None
     document_id: int | str | None = None
     key: str | None = None  # stable hash of the normalised text: same key = same text
+    search_rank: int | None = None  # the page's place in discovery's fused ranking; None: unranked
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,8 @@ def _score(
 ) -> ScoredPassage:
     feats = ft.features(profile, analysed)
     recency = _recency(passage.published, claim_date)
-    components = {"bm25": bm25, **feats.components(), "recency": recency}
+    search = rank_closeness(passage.search_rank, SEARCH_RANK_K)
+    components = {"bm25": bm25, **feats.components(), "recency": recency, "search": search}
     components = {k: round(v, SCORE_DECIMALS) for k, v in components.items()}
     score = (
         w.bm25 * bm25
@@ -155,6 +167,7 @@ def _score(
         + w.date * feats.date_agree
         + w.coverage * feats.coverage
         + w.recency * recency
+        + w.search * search
         - w.number_contradiction * feats.number_contradict
         - w.date_contradiction * feats.date_contradict
     )

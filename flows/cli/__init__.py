@@ -6,6 +6,9 @@ commands that run flows: importing it costs ~2 s (PREFECT_NOTES.md).
 
 Expected errors print one sentence on stderr and exit with the error's code (2 for bad
 input, with nothing written); a traceback is a bug.
+
+``-v``/``--verbose`` (before the command) shows Prefect's log lines on the terminal; without
+it they go to ``<data_dir>/logs/prefect.log`` (``flows.cli.engine``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 import typer
 
 from evidence.errors import FactcheckError
-from flows.cli import audit, claims, extract, fetch, review, verify
+from flows.cli import audit, claims, engine, extract, fetch, review, verify
 from flows.cli.support import err_console
 
 app = typer.Typer(
@@ -26,6 +29,17 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
+
+
+@app.callback()
+def _options(
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="show the workflow engine's (Prefect's) log lines"
+    ),
+) -> None:
+    """Fact-check claim verification: evidence discovery, review queue, audit trail."""
+    engine.configure(verbose)  # before any command imports Prefect
+
 
 # One module per command group; each adds its commands to the app. A new group joins here.
 COMMAND_GROUPS = (claims, fetch, extract, verify, review, audit)
@@ -70,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     else:
         code = result if isinstance(result, int) else 0
+    finally:
+        if argv is not None:  # in-process (tests, the demo): leave the environment as found
+            engine.restore_environment()
     if argv is None:
         sys.exit(code)
     return code

@@ -9,7 +9,7 @@ import typer
 from sqlmodel import Session
 
 from evidence.audit import TimelineEntry, claim_timeline
-from evidence.audit.check import Anchor, verify_audit
+from evidence.audit.check import Anchor, adopt_rows, verify_audit
 from evidence.settings import get_settings
 from flows.bundle import check_bundle, export_bundle
 from flows.cli.support import cli_actor, console, err_console, open_db, print_json
@@ -91,25 +91,47 @@ def audit_export(
 
 
 def audit_check_bundle(
-    directory: Path, json_out: Annotated[bool, typer.Option("--json")] = False
+    directory: Path,
+    expect: Annotated[
+        str | None,
+        typer.Option(help="the manifest SHA-256 printed at export; fails if it differs"),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify a bundle offline, without the database; exit 1 naming the first mismatch."""
-    report = check_bundle(directory)
+    report = check_bundle(directory, expect=expect)
     if json_out:
         print_json(
             {
                 "ok": report.ok,
+                "manifest_sha256": report.manifest_sha256,
+                "expected": expect,
                 "events": report.events,
                 "segment_events": report.segment_events,
+                "reduced_events": report.reduced_events,
+                "withheld_events": report.withheld_events,
+                "rederived": report.rederived,
                 "pages": report.pages,
                 "passages": report.passages,
                 "problems": [str(p) for p in report.problems],
             }
         )
     elif report.ok:
+        proof = (
+            "matches the expected digest"
+            if expect
+            else "compare it with the digest printed at export, or pass --expect"
+        )
+        withheld = (
+            f", {report.withheld_events} older events only linked" if report.withheld_events else ""
+        )
         console.print(
             f"Bundle intact: {report.events} events ({report.segment_events} in the chain "
-            f"segment), {report.pages} archived pages, {report.passages} passages replayed."
+            f"segment, {report.reduced_events} of them other claims' reduced to digests"
+            f"{withheld}), {report.rederived} rows re-derived from the events, "
+            f"{report.pages} archived pages, {report.passages} passages replayed. "
+            f"manifest.json SHA-256 {report.manifest_sha256} ({proof}).",
+            markup=False,
         )
     else:
         more = len(report.problems) - 1
@@ -125,6 +147,8 @@ _HEADLINES = {
     "chain": "Audit chain broken at event {seq}: {reason}.",
     "archive": "Archived page altered at event {seq}: {reason}.",
     "anchor": "Audit anchor not matched at event {seq}: {reason}.",
+    "row": "Table row does not match the audit trail: {reason}.",
+    "unvouched": "Table row not vouched for: {reason}.",
 }
 
 
@@ -150,19 +174,36 @@ def audit_verify(
                 "first_bad_seq": report.first_bad_seq,
                 "kind": report.kind,
                 "reason": report.reason,
+                "rows": report.rows,
+                "row_problems": report.row_problems,
+                "unvouched": report.unvouched,
             }
         )
     elif report.ok:
         head = f"; head {report.events}:{report.head_hash}" if report.head_hash else ""
         console.print(
             f"Audit chain intact: {report.events} events verified, "
-            f"{report.payloads} archived pages match their digests{head}."
+            f"{report.payloads} archived pages match their digests, "
+            f"{report.rows} table rows match their latest events{head}.",
+            markup=False,
         )
     else:
         headline = _HEADLINES[report.kind or "chain"]
-        err_console.print(headline.format(seq=report.first_bad_seq, reason=report.reason))
+        err_console.print(
+            headline.format(seq=report.first_bad_seq, reason=report.reason), markup=False
+        )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def audit_adopt(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Vouch once for table rows no audit event records (data older than row vouching).
+    Refused while the chain, an archived page or a recorded row does not check out."""
+    adopted = adopt_rows(open_db(), warc_dir=get_settings().warc_dir, actor=cli_actor())
+    if json_out:
+        print_json({"adopted": adopted})
+        return
+    console.print(f"{adopted} rows adopted; `factcheck audit verify` now holds them to the chain.")
 
 
 def register(app: typer.Typer) -> None:
@@ -176,3 +217,4 @@ def register(app: typer.Typer) -> None:
     audit_app.command("show")(audit_show)
     audit_app.command("export")(audit_export)
     audit_app.command("check-bundle")(audit_check_bundle)
+    audit_app.command("adopt")(audit_adopt)

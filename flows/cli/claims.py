@@ -11,7 +11,9 @@ from rich.table import Table
 
 from evidence import claims
 from evidence.db import current_revision, get_engine, session_scope, upgrade
-from evidence.models import ClaimPublic
+from evidence.errors import BadInput
+from evidence.models import CLAIM_STATUSES, ClaimPublic
+from flows.cli.evidence import evidence_json, print_evidence
 from flows.cli.support import cli_actor, console, err_console, open_db, print_json
 
 db_app = typer.Typer(help="Create or migrate the database.", no_args_is_help=True)
@@ -92,6 +94,8 @@ def claim_list(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List claims, newest first."""
+    if status is not None and status not in CLAIM_STATUSES:
+        raise BadInput(f"Unknown status {status!r}; use one of: {', '.join(CLAIM_STATUSES)}.")
     with session_scope(open_db()) as session:
         rows = claims.list_claims(session, status=status, limit=limit)
     if json_out:
@@ -115,10 +119,16 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
         evidence = claims.claim_evidence(session, claim_id)
         original = claims.original_of(session, claim)
         window = claims.latest_search_window(session, claim_id)
+        suggestion = claims.latest_suggestion(session, claim_id)
     public = ClaimPublic.model_validate(claim).model_dump(mode="json")
     if json_out:
         print_json(
-            {**public, "duplicate_of": original, "evidence": evidence, "search_window": window}
+            {
+                **public,
+                "duplicate_of": original,
+                **evidence_json(evidence, suggestion),
+                "search_window": window,
+            }
         )
         return
     console.print(
@@ -136,11 +146,7 @@ def claim_show(claim_id: int, json_out: Annotated[bool, typer.Option("--json")] 
         )
     if window and window.get("note"):
         console.print(f"  searched: {window['note']}")
-    if not evidence:
-        console.print("  no evidence yet")
-    for ev in evidence:
-        console.print(f"  #{ev['rank']} {ev['score']:.3f} {ev['title'] or ''} <{ev['url']}>")
-        console.print(f"     {ev['passage'][:300]}")
+    print_evidence(console, evidence, suggestion, empty="no evidence yet")
 
 
 def register(app: typer.Typer) -> None:

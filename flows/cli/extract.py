@@ -1,11 +1,13 @@
 """`factcheck extract FILE... [--url U] [--json]`: extraction of saved pages, offline.
 
 A thin shell over `sources.extract.extract`: no database, no network. Every file is read
-before anything is printed, so a missing file fails the command with nothing written.
+and checked before anything is printed, so a missing file, or one that is not a page
+(binary, PDF, image, JSON), fails the command with one sentence and nothing written.
 """
 
 from __future__ import annotations
 
+import codecs
 import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +16,8 @@ import typer
 
 from evidence.errors import BadInput
 from flows.cli.support import console, print_json
-from sources.extract import extract
+from sources.extract import extract, page_kind, page_text
+from sources.extract.config import DEFAULT_CONFIG
 from sources.results import Extraction
 from sources.urls import normalize_url
 
@@ -40,6 +43,12 @@ def extract_command(
         normalize_url(url)  # BadInput (exit 2) for anything but an absolute http(s) URL
     pages = [(path, read_page(path)) for path in files]
     for path, body in pages:
+        if not is_page(body, guess_content_type(path)):
+            raise BadInput(
+                f"{path} is not a web page or text file (binary, PDF, image or JSON); "
+                "nothing was extracted."
+            )
+    for path, body in pages:
         extraction = extract(body, url=url, content_type=guess_content_type(path))
         if json_out:
             print_json(as_json_line(path, extraction))
@@ -57,6 +66,21 @@ def read_page(path: Path) -> bytes:
         raise BadInput(f"{path} is a directory, not a saved page.") from exc
     except OSError as exc:
         raise BadInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+
+
+def is_page(body: bytes, content_type: str | None) -> bool:
+    """Whether extraction would read ``body`` as a page rather than as noise. A byte-order
+    mark does not make noise a page: what follows it must decode in that encoding."""
+    text = page_text(body, content_type, DEFAULT_CONFIG)
+    if page_kind(body, text, content_type) == "none":
+        return False
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if body.startswith(bom):
+            try:
+                body[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                return False
+    return True
 
 
 def guess_content_type(path: Path) -> str | None:

@@ -9,6 +9,7 @@ transaction commits.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -20,14 +21,18 @@ from evidence.errors import BadInput
 from evidence.models import UserPublic
 from evidence.settings import get_settings
 from flows.cli.support import console, err_console, open_db, print_json
-from verdicts import claimreview, decisions, notify, queue, users
+from verdicts import claimreview, decisions, notify, queue, sessions, users
+from verdicts.web.config import SESSION_IDLE_S
 
 review_app = typer.Typer(
     help="Take, decide and approve claims in the review queue.", no_args_is_help=True
 )
 
 
-user_app = typer.Typer(help="Add users and change their roles or passwords.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Add users, change their roles or passwords, deactivate them, end their sessions.",
+    no_args_is_help=True,
+)
 export_app = typer.Typer(help="Export published verdicts.", no_args_is_help=True)
 
 AsOption = Annotated[str | None, typer.Option("--as", help="act as this user")]
@@ -68,13 +73,22 @@ def _print_detail(detail: decisions.ClaimDetail) -> None:
         console.print(
             f"  fact-check: {check.rating or '?'} by {check.publisher or '?'} {check.url}"
         )
+    if detail.suggestion:
+        s = detail.suggestion
+        console.print(
+            f"  suggested verdict: {s.get('rating')} (confidence "
+            f"{float(s.get('confidence') or 0):.2f}; not published): {s.get('explanation') or ''}"
+        )
     for ev in detail.evidence:
         flag = "" if ev.active else " (inactive)"
+        stance = f" {ev.role or ev.stance}" if (ev.role or ev.stance) else ""
         console.print(
-            f"  evidence {ev.evidence_id}{flag} [{ev.score:.3f}] {ev.site or '?'} — "
+            f"  evidence {ev.evidence_id}{flag}{stance} [{ev.score:.3f}] {ev.site or '?'} — "
             f"{ev.title or ev.url}"
         )
         console.print(f"      {_snippet(ev.passage)}")
+        if ev.reasons:
+            console.print(f"      why: {'; '.join(ev.reasons)}")
     for v in detail.verdicts:
         console.print(
             f"  verdict {v.id}: {v.rating} ({v.state}) by {v.reviewer}: {_snippet(v.rationale)}"
@@ -199,7 +213,7 @@ def review_reopen(
     """Put a decided claim back in the queue; its verdict stays in the history."""
     name = reviewer_name(as_)
     with session_scope(open_db()) as session:
-        users.user_with(session, name, users.APPROVE)
+        decisions.reopener(session, name)
         decisions.reopen(session, claim_id, reason=reason, actor=user_actor(name))
     notify.deliver(session)
     console.print(f"Claim {claim_id} re-opened.")
@@ -255,10 +269,29 @@ def review_stats(json_out: JsonOption = False) -> None:
 
 
 def _read_password() -> str:
+    """A password: asked twice, hidden, at a terminal; else the first line of stdin."""
+    if sys.stdin.isatty():
+        password = _prompt_password(optional=False)
+        if password:
+            return password
+        raise BadInput("No password given.")
     line = sys.stdin.readline()
     if not line.strip():
         raise BadInput("No password on standard input.")
     return line.rstrip("\r\n")
+
+
+def _prompt_password(*, optional: bool) -> str | None:
+    hint = " (press Enter twice for none: API token only)" if optional else ""
+    answer: str = typer.prompt(
+        f"Password{hint}",
+        hide_input=True,
+        confirmation_prompt=True,
+        default="" if optional else None,
+        show_default=False,
+        err=True,
+    )
+    return answer or None
 
 
 @user_app.command("add")
@@ -270,8 +303,16 @@ def user_add(
     ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Add a user and print their API token (shown this once only)."""
-    password = _read_password() if password_stdin else None
+    """Add a user and print their API token (shown this once only).
+
+    The password comes from stdin with ``--password-stdin``; at a terminal it is asked for
+    (hidden, twice); otherwise the user signs in with the API token only.
+    """
+    password: str | None
+    if password_stdin:
+        password = _read_password()
+    else:
+        password = _prompt_password(optional=True) if sys.stdin.isatty() else None
     with session_scope(open_db()) as session:
         user, token = users.add_user(
             session, name, role=role, password=password, actor=_admin_actor()
@@ -294,11 +335,68 @@ def user_role(name: str, role: str) -> None:
 
 @user_app.command("password")
 def user_password(name: str) -> None:
-    """Set a user's password, read from standard input."""
+    """Set a user's password (asked at a terminal, else read from stdin); this ends every
+    web session of theirs."""
     password = _read_password()
     with session_scope(open_db()) as session:
         users.set_password(session, name, password=password, actor=_admin_actor())
-    console.print(f"Password of {name} changed.")
+    console.print(f"Password of {name} changed; their web sessions have ended.")
+
+
+@user_app.command("deactivate")
+def user_deactivate(name: str) -> None:
+    """Deactivate a user: their password and API token stop working, their sessions end."""
+    with session_scope(open_db()) as session:
+        users.set_active(session, name, active=False, actor=_admin_actor())
+    console.print(f"User {name} is deactivated; their web sessions have ended.")
+
+
+@user_app.command("activate")
+def user_activate(name: str) -> None:
+    """Activate a deactivated user again."""
+    with session_scope(open_db()) as session:
+        users.set_active(session, name, active=True, actor=_admin_actor())
+    console.print(f"User {name} is active.")
+
+
+@user_app.command("sessions")
+def user_sessions(
+    name: str,
+    all_: Annotated[bool, typer.Option("--all", help="ended sessions too")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """A user's web sessions: live ones (or all with --all), newest first."""
+    with session_scope(open_db()) as session:
+        user = users.get_user(session, name)
+        rows = sessions.list_sessions(
+            session,
+            user_id=user.id,
+            include_ended=all_,
+            idle=timedelta(seconds=SESSION_IDLE_S),
+        )
+    if json_out:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    for r in rows:
+        state = "live" if r.live else f"ended ({r.revoked_reason or 'expired'})"
+        console.print(
+            f"{r.id}\t{state}\tsigned in {r.created_at:%Y-%m-%d %H:%M}\t"
+            f"last seen {r.last_seen_at:%Y-%m-%d %H:%M}\t{r.address or '?'}\t{r.user_agent or ''}"
+        )
+    if not rows:
+        err_console.print(f"{name} has no {'' if all_ else 'live '}sessions.")
+
+
+@user_app.command("revoke-sessions")
+def user_revoke_sessions(name: str) -> None:
+    """End every web session of a user at once (they must sign in again)."""
+    with session_scope(open_db()) as session:
+        user = users.get_user(session, name)
+        assert user.id is not None
+        ended = sessions.end_user_sessions(
+            session, user.id, reason="revoked by an admin", actor=_admin_actor()
+        )
+    console.print(f"{ended} session(s) of {name} ended.")
 
 
 @user_app.command("list")

@@ -19,8 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evidence import claims
 from evidence.db import session_scope
 from evidence.errors import BadInput, ImportRowError
+from flows.cli.engine import start_engine
+from flows.cli.evidence import evidence_json, print_evidence
 from flows.cli.support import cli_actor, console, err_console, open_db, print_json
-from flows.steps import VerifyConfig, top_evidence
+from flows.steps import VerifyConfig, claim_evidence_report, require_sources
 from sources.discovery import parse_source
 
 SourceOpt = Annotated[
@@ -56,18 +58,23 @@ def verify(
         raise BadInput("Give the claim text or --claim-id, not both and not neither.")
     config = _config(source, force)
     engine = open_db()
-    if text is not None:
+    data = None
+    if text is not None:  # bad input is refused before anything is written
         data = claims.make_create(text=text, url=url, claimant=claimant, claim_date=date)
+    elif claim_id is not None:
+        with session_scope(engine) as session:
+            claims.get_claim(session, claim_id)
+    require_sources(config)  # a search of nothing would queue it with "no evidence found"
+    if data is not None:
         with session_scope(engine) as session:
             claim_id = claims.add_claim(session, data, actor=cli_actor()).claim.id
     assert claim_id is not None
-    with session_scope(engine) as session:
-        claims.get_claim(session, claim_id)
 
+    start_engine(err_console)
     from flows.verify import verify_claim  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     outcome = asyncio.run(verify_claim(claim_id, config))
-    evidence = top_evidence(claim_id)
+    evidence, suggestion = claim_evidence_report(claim_id)
     if json_out:
         print_json(
             {
@@ -79,7 +86,7 @@ def verify(
                 "failed_fetches": outcome.failed_fetches,
                 "fact_checks": outcome.fact_checks,
                 "adapter_failures": outcome.adapter_failures,
-                "evidence": evidence,
+                **evidence_json(evidence, suggestion),
             }
         )
         return
@@ -96,17 +103,7 @@ def verify(
             f"  existing fact-check: {fc.get('publisher')} rated it "
             f"{fc.get('rating')!r} <{fc['url']}>"
         )
-    _print_evidence(evidence)
-
-
-def _print_evidence(evidence: list[dict[str, Any]]) -> None:
-    if not evidence:
-        console.print("  no evidence found")
-    for ev in evidence:
-        console.print(
-            f"  #{ev['rank']} {ev['score']:.3f} {ev['title'] or ev['site']} <{ev['url']}>"
-        )
-        console.print(f"     {ev['passage'][:240]}")
+    print_evidence(console, evidence, suggestion)
 
 
 def _read_batch(path: Path) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
@@ -153,6 +150,7 @@ def verify_batch(
 ) -> None:
     """Verify every claim of a JSONL or CSV file (progress bar); failures never stop it."""
     config = _config(source, force)
+    require_sources(config)
     rows, bad = _read_batch(file)
     if not rows and not bad:
         raise BadInput(f"{file} holds no claims.")
@@ -165,6 +163,7 @@ def verify_batch(
             ids.append(claim.id)
     ids = list(dict.fromkeys(ids))
 
+    start_engine(err_console)  # before the bar: it would sit at 0 while the engine starts
     from flows.verify import run_batch_with_progress  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     with Progress(
@@ -208,11 +207,12 @@ def reverify_now(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the nightly re-verification now, in this process."""
-
+    config = _config(source)
+    require_sources(config)
+    open_db()
+    start_engine(err_console)
     from flows.nightly import nightly_reverify  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
-    config = _config(source)
-    open_db()
     summary = asyncio.run(nightly_reverify(config, limit))
     if json_out:
         print_json(summary)
@@ -234,6 +234,7 @@ def schedule(
     ] = True,
 ) -> None:
     """Serve the nightly deployment (cron and time zone from the settings)."""
+    require_sources(VerifyConfig())  # each night would be refused: say so now
     from flows.deploy import serve_nightly  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it
 
     open_db()

@@ -1,8 +1,10 @@
 """Discovery: which pages are worth fetching for a claim, and why.
 
-``plan.plan_queries`` turns a claim into a few search queries; each configured source (an
-adapter kind plus a base URL, written ``KIND=URL``) proposes candidate URLs for them;
-``run.discover`` runs the adapters side by side and merges what they propose;
+``plan.plan`` turns a claim into query families (origin, topic, refutation) that each
+configured source (an adapter kind plus a base URL, written ``KIND=URL``) is sent in its own
+query language, within its own candidate budget; ``run.discover`` runs the adapters side by
+side and fuses what they propose into one ranking; ``followup`` plans a second round from
+the first round's best passages;
 ``record.record_discovery`` writes it to the candidate and fact_check tables with audit
 events. A new adapter subclasses ``base.Adapter`` and joins ``ADAPTER_CLASSES`` below.
 """

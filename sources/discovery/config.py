@@ -12,20 +12,36 @@ MEDIAWIKI_API = "https://en.wikipedia.org/w/api.php"
 GDELT_DOC_API = "https://api.gdeltproject.org/api/v2/doc/doc"
 FACTCHECK_SEARCH_API = "https://factchecktools.googleapis.com/v1alpha1/claims:search"
 
-# search APIs are asked fewer queries than planned: GDELT rate-limits to about one request
-# per five seconds, and the first queries are the most specific ones
-QUERIES_PER_SEARCH = {"mediawiki": 3, "gdelt": 2, "factcheck-api": 2}
+# search APIs are asked at most this many of the plan's queries (origin, topics, refutation,
+# in that order): GDELT rate-limits to about one request per five seconds
+QUERIES_PER_SEARCH = {"mediawiki": 6, "gdelt": 6, "factcheck-api": 2}
 
-# a GDELT search around the claim date (the API otherwise searches only the last 3 months)
-GDELT_WINDOW_DAYS = 30
+# candidates a source kind may propose when settings.candidate_budgets does not name it
+DEFAULT_CANDIDATE_BUDGET = 15
+
+# the news search window around the claim date: corrections and denials come days or weeks
+# after the claim, earlier instances of a "first" years before it (GDELT otherwise searches
+# only the last 3 months)
+NEWS_WINDOW_BEFORE_DAYS = 3 * 365
+NEWS_WINDOW_AFTER_DAYS = 60
 
 # query planning
-MAX_QUERY_WORDS = 8
+MAX_QUERY_WORDS = 8  # of the plain queries of `plan_queries`
 MAX_QUERY_CHARS = 200
+MAX_FAMILY_TERMS = 4  # words or phrases in one family query: short, because search ANDs them
+GDELT_MIN_KEYWORD = 3  # GDELT refuses shorter keywords outside quoted phrases
+# the refutation family's OR group: how corrections, denials and fact-checks are worded
+CORRECTION_TERMS = ("denied", "clarified", "correction", "false", "not the first", "misleading")
+FOLLOWUP_MIN_PASSAGES = 2  # a name or date must recur in this many top passages to be followed
 
 # token-overlap matching of feed entries, sitemap entries and local files
 MATCH_MIN_SCORE = 0.5  # share of a query's words the entry must contain
 MATCH_MIN_WORDS = 2  # ... and at least this many (unless the query has fewer)
+# BM25 over a listing (Lucene's defaults); an entry must hold MATCH_MIN_WORDS query terms
+BM25_K1 = 1.2
+BM25_B = 0.75
+LISTING_TITLE_WEIGHT = 2  # a listing's title words count twice: a headline says what it is
+LISTING_TEXT_CHARS = 400  # of a candidate's listed text kept for the run's fused ranking
 
 # sitemaps: bounded recursion into sitemap indexes, bounded work per file
 SITEMAP_MAX_DEPTH = 2

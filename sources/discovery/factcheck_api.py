@@ -5,8 +5,10 @@
 "site"}, "url", "title", "reviewDate", "textualRating", "languageCode"}]}]}`` (``{}`` when
 nothing matches) and ``{"error": {"code", "message", "status"}}`` with a 4xx on a bad key.
 Each review becomes an ``ExistingFactCheck`` (recorded in the fact_check table) and its page a
-candidate. The key (setting ``factcheck_api_key``) travels in the query string, as the API
-requires; it is kept out of every message this module writes.
+candidate. The search is sent the plan's origin and topic queries as plain text (its
+relevance ranking wants neither correction words nor quotes). The key (setting
+``factcheck_api_key``) travels in the query string, as the API requires; it is kept out of
+every message this module writes.
 """
 
 from __future__ import annotations
@@ -49,8 +51,12 @@ class FactCheckApiAdapter(Adapter):
         candidates: list[Candidate] = []
         checks: list[ExistingFactCheck] = []
         seen: set[str] = set()
-        for query in request.queries[: QUERIES_PER_SEARCH[self.kind]]:
-            for claim in await self._search(fetcher, query, key, request.max_results):
+        self.searches = []
+        for planned in request.queries_for(self.kind)[: QUERIES_PER_SEARCH[self.kind]]:
+            query = planned.query
+            claims = await self._search(fetcher, query, key, request.max_results)
+            self.searched(planned, len(claims))
+            for claim in claims:
                 for review in _reviews(claim):
                     if review.url in seen:
                         continue
@@ -65,10 +71,13 @@ class FactCheckApiAdapter(Adapter):
                             publisher=review.publisher,
                             rating=review.rating,
                             fact_check=True,
+                            family=planned.family,
                         )
                     )
         limit = request.max_results
-        return DiscoveryOutput(tuple(candidates[:limit]), tuple(checks[:limit]))
+        return DiscoveryOutput(
+            tuple(candidates[:limit]), tuple(checks[:limit]), tuple(self.searches)
+        )
 
     async def _search(
         self, fetcher: Fetcher, query: str, key: str, limit: int

@@ -4,14 +4,17 @@
 ``{"articles": [{"url", "title", "seendate", "domain", "language", "sourcecountry"}]}``;
 with no hits the body is ``{}`` or empty, and a query GDELT refuses (a keyword too short,
 a bad operator) gets a 200 with a plain-text sentence instead of JSON.
-With a claim date the search covers GDELT_WINDOW_DAYS either side of it; without one GDELT
-searches its default window (the last three months).
+
+GDELT ANDs every keyword, so it is sent the plan's short family queries (2–4 terms, one
+``(a OR b)`` group for the refutation family; `sources.discovery.plan.gdelt_query`), never
+one long keyword string that matches a single article. With a claim date the search covers
+the news window of `sources.discovery.plan.search_dates` (years before the claim to weeks
+after it); without one GDELT searches its default window (the last three months).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,21 +23,15 @@ from sources.discovery.base import (
     BadAnswer,
     Candidate,
     DiscoveryRequest,
-    interleave,
     require_dict,
     require_list,
 )
-from sources.discovery.config import (
-    ACCEPT_JSON,
-    GDELT_DOC_API,
-    GDELT_WINDOW_DAYS,
-    QUERIES_PER_SEARCH,
-)
+from sources.discovery.config import ACCEPT_JSON, GDELT_DOC_API, QUERIES_PER_SEARCH
+from sources.discovery.plan import search_dates, to_gdelt_query
 from sources.results import Fetcher
 
 GDELT_MAX_RECORDS = 250  # the API's own ceiling
-_MIN_KEYWORD = 3  # GDELT refuses shorter keywords outside quoted phrases
-_PHRASE_OR_WORD = re.compile(r'"[^"]+"|[^\s"]+')
+__all__ = ["GdeltAdapter", "date_window", "to_gdelt_query"]
 
 
 class GdeltAdapter(Adapter):
@@ -44,26 +41,27 @@ class GdeltAdapter(Adapter):
 
     async def discover(self, request: DiscoveryRequest, fetcher: Fetcher) -> list[Candidate]:
         per_query = []
-        for query in request.queries[: QUERIES_PER_SEARCH[self.kind]]:
-            gdelt_query = to_gdelt_query(query)
-            if not gdelt_query:
-                continue
-            articles = await self._search(fetcher, gdelt_query, request)
+        for query in request.queries_for(self.kind)[: QUERIES_PER_SEARCH[self.kind]]:
+            articles = await self._search(fetcher, query.query, request)
+            self.searched(query, len(articles))
             per_query.append(
-                [
-                    self.candidate(
-                        a["url"],
-                        query=query,
-                        rank=rank,
-                        title=a.get("title"),
-                        domain=a.get("domain"),
-                        language=a.get("language"),
-                        seendate=a.get("seendate"),
-                    )
-                    for rank, a in enumerate(articles, start=1)
-                ]
+                (
+                    query,
+                    [
+                        self.candidate(
+                            a["url"],
+                            query=query.query,
+                            rank=rank,
+                            title=a.get("title"),
+                            domain=a.get("domain"),
+                            language=a.get("language"),
+                            seendate=a.get("seendate"),
+                        )
+                        for rank, a in enumerate(articles, start=1)
+                    ],
+                )
             )
-        return interleave(per_query, request.max_results)
+        return self.fuse(per_query, request.max_results)
 
     async def _search(
         self, fetcher: Fetcher, query: str, request: DiscoveryRequest
@@ -90,25 +88,13 @@ class GdeltAdapter(Adapter):
         return articles
 
 
-def to_gdelt_query(query: str) -> str:
-    """``query`` as GDELT accepts it: quoted phrases kept, short keywords and punctuation
-    dropped (GDELT answers "keyword too short" rather than ignoring them)."""
-    kept = []
-    for part in _PHRASE_OR_WORD.findall(query):
-        if part.startswith('"'):
-            kept.append(part)
-            continue
-        word = re.sub(r"[^\w-]", "", part)
-        if len(word) >= _MIN_KEYWORD:
-            kept.append(word)
-    return " ".join(kept)
-
-
 def date_window(claim_date: date | None) -> dict[str, str]:
-    if claim_date is None:
+    """GDELT's ``startdatetime``/``enddatetime`` for the news window around ``claim_date``."""
+    span = search_dates(claim_date)
+    if span is None:
         return {}
-    start = datetime.combine(claim_date - timedelta(days=GDELT_WINDOW_DAYS), time.min)
-    end = datetime.combine(claim_date + timedelta(days=GDELT_WINDOW_DAYS), time.max)
+    start = datetime.combine(span[0], time.min)
+    end = datetime.combine(span[1], time.max)
     return {
         "startdatetime": start.strftime("%Y%m%d%H%M%S"),
         "enddatetime": end.strftime("%Y%m%d%H%M%S"),

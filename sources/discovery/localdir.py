@@ -2,8 +2,9 @@
 
 For a newsroom's own archive, a crawl made elsewhere, or a reporter's saved pages: the
 folder is walked (no symlinks followed out of it, at most LOCALDIR_MAX_FILES files, each
-read up to the body cap), each page's title and text are matched against the queries, and
-the matching pages become candidates whose meta says where the bytes are::
+read up to the body cap), each page's title and text are ranked with BM25 against each
+planned query (`Adapter.rank_listing`), and the best pages become candidates whose meta says
+where the bytes are::
 
     {"path": "/archive/crawl-01.warc.gz", "offset": 48213, "format": "warc"}
 
@@ -21,7 +22,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -35,8 +36,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from evidence.settings import get_settings
 from sources.decode import decode_html
 from sources.discovery.base import Adapter, AdapterMisconfigured, Candidate, DiscoveryRequest
-from sources.discovery.config import LOCALDIR_MAX_FILES, LOCALDIR_TEXT_CHARS
-from sources.discovery.match import Match, QueryMatcher, ranked
+from sources.discovery.config import LISTING_TEXT_CHARS, LOCALDIR_MAX_FILES, LOCALDIR_TEXT_CHARS
 from sources.results import Fetcher, FetchResult
 
 log = logging.getLogger(__name__)
@@ -67,27 +67,28 @@ class LocalDirAdapter(Adapter):
         return await asyncio.to_thread(self._match, root, request)
 
     def _match(self, root: Path, request: DiscoveryRequest) -> list[Candidate]:
-        matcher = QueryMatcher(request.queries)
         pages: list[LocalPage] = []
-        matches: list[tuple[Match, int]] = []
-        for page in iter_pages(root, max_bytes=self.settings.max_body_bytes):
-            found = matcher.best(f"{page.title or ''} {page.text}")
-            if found is not None:
-                matches.append((found, len(pages)))
-                pages.append(page)
-        return [
-            self.candidate(
+
+        def listing() -> Iterator[tuple[str, str]]:
+            # streamed into the index: only the head of each page's text stays in memory
+            for page in iter_pages(root, max_bytes=self.settings.max_body_bytes):
+                pages.append(replace(page, text=page.text[:LISTING_TEXT_CHARS]))
+                yield page.title or "", page.text
+
+        def make(i: int, query: str, rank: int, score: float) -> Candidate:
+            return self.candidate(
                 pages[i].url,
-                query=match.query,
+                query=query,
                 rank=rank,
                 title=pages[i].title,
                 path=pages[i].path,
                 offset=pages[i].offset,
                 format=pages[i].format,
-                score=match.score,
+                score=score,
+                text=f"{pages[i].title or ''} {pages[i].text}".strip(),
             )
-            for rank, (match, i) in enumerate(ranked(matches), start=1)
-        ][: request.max_results]
+
+        return self.rank_listing(request, listing(), make)
 
 
 def iter_files(root: Path) -> Iterator[Path]:

@@ -4,10 +4,18 @@
 ``{"query": {"search": [{"title": ..., "snippet": ..., "timestamp": ...}]}}`` or, on a bad
 request, ``{"error": {"code": ..., "info": ...}}``. Page URLs are built from the API's base
 the way Wikimedia wikis lay them out: ``https://host/w/api.php`` -> ``https://host/wiki/Title``.
+
+The wiki is sent the plan in CirrusSearch syntax (`sources.discovery.plan.cirrus_query`), one
+search per family query, each asking for the adapter's whole budget (``srlimit``; a search
+answer costs the same for 40 hits as for 10). The answer's text — the title and the snippet
+around the match — travels with each candidate (``meta["text"]``), so the run can rank many
+wiki candidates against the claim without fetching them, and fetch only the best.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -16,12 +24,13 @@ from sources.discovery.base import (
     BadAnswer,
     Candidate,
     DiscoveryRequest,
-    interleave,
     require_dict,
     require_list,
 )
 from sources.discovery.config import ACCEPT_JSON, MEDIAWIKI_API, QUERIES_PER_SEARCH
 from sources.results import Fetcher
+
+_TAG = re.compile(r"<[^>]+>")
 
 
 class MediaWikiAdapter(Adapter):
@@ -31,22 +40,27 @@ class MediaWikiAdapter(Adapter):
 
     async def discover(self, request: DiscoveryRequest, fetcher: Fetcher) -> list[Candidate]:
         per_query = []
-        for query in request.queries[: QUERIES_PER_SEARCH[self.kind]]:
-            hits = await self._search(fetcher, query, request.max_results)
+        for query in request.queries_for(self.kind)[: QUERIES_PER_SEARCH[self.kind]]:
+            hits = await self._search(fetcher, query.query, request.max_results)
+            self.searched(query, len(hits))
             per_query.append(
-                [
-                    self.candidate(
-                        page_url(self.base_url, hit["title"]),
-                        query=query,
-                        rank=rank,
-                        title=hit["title"],
-                        snippet=hit.get("snippet"),
-                        timestamp=hit.get("timestamp"),
-                    )
-                    for rank, hit in enumerate(hits, start=1)
-                ]
+                (
+                    query,
+                    [
+                        self.candidate(
+                            page_url(self.base_url, hit["title"]),
+                            query=query.query,
+                            rank=rank,
+                            title=hit["title"],
+                            snippet=hit.get("snippet"),
+                            timestamp=hit.get("timestamp"),
+                            text=f"{hit['title']} {plain(hit.get('snippet'))}".strip(),
+                        )
+                        for rank, hit in enumerate(hits, start=1)
+                    ],
+                )
             )
-        return interleave(per_query, request.max_results)
+        return self.fuse(per_query, request.max_results)
 
     async def _search(self, fetcher: Fetcher, query: str, limit: int) -> list[dict[str, Any]]:
         params = {
@@ -54,6 +68,7 @@ class MediaWikiAdapter(Adapter):
             "list": "search",
             "srsearch": query,
             "srlimit": str(limit),
+            "srprop": "snippet|timestamp",
             "format": "json",
             "utf8": "1",
         }
@@ -68,6 +83,11 @@ class MediaWikiAdapter(Adapter):
         if not all(isinstance(h, dict) and isinstance(h.get("title"), str) for h in hits):
             raise BadAnswer(self.kind, "a search result has no title.")
         return hits
+
+
+def plain(snippet: Any) -> str:
+    """A search snippet's text without its ``searchmatch`` markup."""
+    return html.unescape(_TAG.sub("", snippet)) if isinstance(snippet, str) else ""
 
 
 def page_url(api_url: str, title: str) -> str:

@@ -6,7 +6,11 @@ for new proposals. Existing fact-checks found by the fact-check search become fa
 rows (``source="factcheck-api"``). The audit chain gets, in the same transaction, one
 ``candidates.proposed`` event listing every candidate of this run, a ``factcheck.found``
 per new fact-check and a ``discovery.adapter_failed`` per failed source. With a run id the
-run's ``search_window`` keeps the sources, queries and failures of the discovery.
+run's ``search_window`` keeps where we looked, round by round: the sources, the query plan
+(families and dates), every query each source sent with its hit count and the kept
+candidates it found (``searches``), and the failures. A second round ("follow the story")
+adds its queries and searches next to the first round's; its candidates are numbered after
+the first round's (``first_order``), so their order stays one ranking.
 """
 
 from __future__ import annotations
@@ -36,12 +40,18 @@ class Recorded:
 
 
 def record_discovery(
-    session: Session, claim_id: int, run_id: int | None, result: DiscoveryResult, *, actor: str
+    session: Session,
+    claim_id: int,
+    run_id: int | None,
+    result: DiscoveryResult,
+    *,
+    actor: str,
+    first_order: int = 1,
 ) -> Recorded:
     """Write ``result`` for ``claim_id`` inside the caller's transaction."""
     listed: list[dict[str, Any]] = []
     added = 0
-    for order, candidate in enumerate(result.candidates, start=1):
+    for order, candidate in enumerate(result.candidates, start=first_order):
         for row in candidate_rows(claim_id, run_id, candidate, order):
             new = _insert_once(session, row)
             added += new
@@ -87,7 +97,10 @@ def _explanation(run_id: int | None, result: DiscoveryResult) -> dict[str, Any]:
     """What the candidates.proposed event adds to its list: where they came from."""
     return {
         "run_id": run_id,
+        "round": result.round,
         "queries": list(result.queries),
+        "plan": result.plan.as_json() if result.plan else None,
+        "searches": list(result.searches),
         "sources": list(result.sources),
         "dropped": result.dropped,
         "capped": result.capped,
@@ -191,11 +204,36 @@ def _note_search_window(session: Session, run_id: int, result: DiscoveryResult) 
     run = session.get(Run, run_id)
     if run is None:
         return
-    run.queries = list(result.queries)
-    run.search_window = {
-        **run.search_window,
-        "sources": list(result.sources),
-        "queries": list(result.queries),
-        "adapter_failures": [f.as_json() for f in result.failures],
-    }
+    run.search_window = search_window_update(run.search_window, result)
+    run.queries = list(run.search_window["queries"])
     session.add(run)
+
+
+def search_window_update(window: dict[str, Any], result: DiscoveryResult) -> dict[str, Any]:
+    """``window`` with ``result``'s round in it; earlier rounds' entries stay. Pure."""
+    this = result.round
+
+    def others(key: str) -> list[Any]:
+        return [e for e in window.get(key, []) if isinstance(e, dict) and e.get("round") != this]
+
+    queries = list(window.get("queries", [])) if this != 1 else []
+    queries += [q for q in result.queries if q not in queries]
+    plans = others("plans") + ([result.plan.as_json()] if result.plan else [])
+    searches = others("searches") + [{**s, "round": this} for s in result.searches]
+    failures = others("adapter_failures") + [
+        {**f.as_json(), "round": this} for f in result.failures
+    ]
+    updated = {
+        **window,
+        "queries": queries,
+        "plans": plans,
+        "searches": searches,
+        "adapter_failures": failures,
+    }
+    if this == 1:
+        updated["sources"] = list(result.sources)
+        span = result.plan.window() if result.plan else None
+        updated["dates"] = (
+            {"from": span[0].isoformat(), "to": span[1].isoformat()} if span else None
+        )
+    return updated

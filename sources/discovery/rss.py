@@ -1,8 +1,9 @@
 """`rss`: an RSS 2.0 or Atom feed, its entries matched against the queries.
 
 The feed is fetched through the safe fetcher and parsed from bytes by feedparser (which
-never touches the network when handed bytes). An entry is a candidate when its title and
-summary cover enough of one query (`sources.discovery.match`); the best covered come first.
+never touches the network when handed bytes). Its entries are ranked by their title and
+summary with BM25 against each planned query, and the rankings fused
+(`Adapter.rank_listing`); an entry holding too few of a query's terms is not proposed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 from sources.discovery.base import Adapter, BadAnswer, Candidate, DiscoveryRequest
 from sources.discovery.config import ACCEPT_XML
-from sources.discovery.match import Match, QueryMatcher, ranked
 from sources.results import Fetcher
 
 _TAG = re.compile(r"<[^>]+>")
@@ -24,24 +24,22 @@ class RssAdapter(Adapter):
     async def discover(self, request: DiscoveryRequest, fetcher: Fetcher) -> list[Candidate]:
         result = await self.get(fetcher, self.base_url, accept=ACCEPT_XML, what="the feed")
         entries = parse_feed(self.kind, result.body, base_url=result.final_url or self.base_url)
-        matcher = QueryMatcher(request.queries)
-        matches: list[tuple[Match, int]] = []
-        for position, entry in enumerate(entries):
-            found = matcher.best(f"{entry['title']} {entry['summary']}")
-            if found is not None:
-                matches.append((found, position))
-        return [
-            self.candidate(
-                entries[position]["link"],
-                query=match.query,
+
+        def make(position: int, query: str, rank: int, score: float) -> Candidate:
+            entry = entries[position]
+            return self.candidate(
+                entry["link"],
+                query=query,
                 rank=rank,
-                title=entries[position]["title"] or None,
-                published=entries[position]["published"],
-                score=match.score,
+                title=entry["title"] or None,
+                published=entry["published"],
+                score=score,
                 feed=self.base_url,
+                text=f"{entry['title']} {entry['summary']}".strip(),
             )
-            for rank, (match, position) in enumerate(ranked(matches), start=1)
-        ][: request.max_results]
+
+        listing = [(e["title"], e["summary"]) for e in entries]
+        return self.rank_listing(request, listing, make)
 
 
 def parse_feed(adapter: str, body: bytes, *, base_url: str) -> list[dict[str, Any]]:

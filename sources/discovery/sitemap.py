@@ -1,10 +1,11 @@
 """`sitemap`: a site's sitemap.xml — URL sets, sitemap indexes and Google news sitemaps.
 
-Entries are matched against the queries by their words: the ``news:title`` of a news
-sitemap when there is one, and always the words of the URL path (news URLs carry their
-headline as a slug). Sitemap indexes are followed breadth-first, newest child first, at most
-SITEMAP_MAX_DEPTH deep and SITEMAP_MAX_CHILDREN files in all; each file is read up to
-SITEMAP_MAX_URLS entries, and SITEMAP_MAX_ENTRIES in all. XML is parsed with lxml without
+Entries are ranked with BM25 against each planned query by their words — the ``news:title``
+of a news sitemap when there is one, and always the words of the URL path (news URLs carry
+their headline as a slug) — and the rankings fused (`Adapter.rank_listing`). Sitemap
+indexes are followed breadth-first, newest child first, at most SITEMAP_MAX_DEPTH deep and
+SITEMAP_MAX_CHILDREN files in all; each file is read up to SITEMAP_MAX_URLS entries, and
+SITEMAP_MAX_ENTRIES in all. XML is parsed with lxml without
 entity expansion, DTD loading or network access, so a hostile sitemap cannot expand entities
 or reach another host; gzip-compressed sitemaps are inflated up to the decompression cap.
 """
@@ -34,7 +35,6 @@ from sources.discovery.config import (
     SITEMAP_MAX_ENTRIES,
     SITEMAP_MAX_URLS,
 )
-from sources.discovery.match import Match, QueryMatcher, ranked
 from sources.results import Fetcher
 
 log = logging.getLogger(__name__)
@@ -68,25 +68,22 @@ class SitemapAdapter(Adapter):
         return await asyncio.to_thread(self._match, entries, request)
 
     def _match(self, entries: list[SitemapEntry], request: DiscoveryRequest) -> list[Candidate]:
-        matcher = QueryMatcher(request.queries)
-        matches: list[tuple[Match, int]] = []
-        for position, entry in enumerate(entries):
-            found = matcher.best(f"{entry.title or ''} {url_words(entry.loc)}")
-            if found is not None:
-                matches.append((found, position))
-        return [
-            self.candidate(
-                entries[position].loc,
-                query=match.query,
+        def make(position: int, query: str, rank: int, score: float) -> Candidate:
+            entry = entries[position]
+            return self.candidate(
+                entry.loc,
+                query=query,
                 rank=rank,
-                title=entries[position].title,
-                lastmod=entries[position].lastmod,
-                published=entries[position].published,
-                score=match.score,
+                title=entry.title,
+                lastmod=entry.lastmod,
+                published=entry.published,
+                score=score,
                 sitemap=self.base_url,
+                text=f"{entry.title or ''} {url_words(entry.loc)}".strip(),
             )
-            for rank, (match, position) in enumerate(ranked(matches), start=1)
-        ][: request.max_results]
+
+        listing = [(e.title or "", url_words(e.loc)) for e in entries]
+        return self.rank_listing(request, listing, make)
 
     async def _collect(self, fetcher: Fetcher) -> list[SitemapEntry]:
         """Entries of the sitemap and, breadth-first, of the sitemaps it indexes. A child

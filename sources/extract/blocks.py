@@ -2,7 +2,7 @@
 
 Every walk here is iterative: a page nesting elements twenty thousand deep must not hit
 Python's recursion limit. Elements whose ``id()`` is in ``skipped`` are left out with
-their whole subtree (the caller expands the set to descendants once, see `expand`).
+their whole subtree.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 from bs4.element import (
     NavigableString,
     PageElement,
@@ -62,47 +62,6 @@ def is_text(node: PageElement) -> bool:
 
 def collapse(text: str) -> str:
     return " ".join(text.translate(_INVISIBLE).split())
-
-
-def tags_of(root: Tag) -> list[Tag]:
-    """``root`` and every element under it, in document order (iteratively)."""
-    return [root, *(node for node in root.descendants if isinstance(node, Tag))]
-
-
-def expand(root: Tag, roots: set[int]) -> set[int]:
-    """The ids of ``roots`` and of every element below one of them."""
-    below: set[int] = set()
-    for tag in tags_of(root):
-        if id(tag) in roots or id(tag.parent) in below:
-            below.add(id(tag))
-    return below
-
-
-@dataclass
-class Stats:
-    """Characters of visible text under an element, and how many of them are link text."""
-
-    text: int = 0
-    links: int = 0
-
-
-def measure(root: Tag, skipped: set[int]) -> dict[int, Stats]:
-    """Text and link characters of every element, bottom-up in one pass."""
-    stats: dict[int, Stats] = {}
-    for tag in reversed(tags_of(root)):
-        total = Stats()
-        if id(tag) not in skipped:
-            for child in tag.contents:
-                if isinstance(child, Tag):
-                    sub = stats.get(id(child), Stats())
-                    total.text += sub.text
-                    total.links += sub.links
-                elif isinstance(child, NavigableString) and is_text(child):
-                    total.text += len(child.strip())
-            if tag.name == "a":
-                total.links = total.text
-        stats[id(tag)] = total
-    return stats
 
 
 @dataclass
@@ -187,8 +146,3 @@ def serialize(roots: Iterable[Tag], skipped: set[int]) -> list[Block]:
                 builder.add(str(node).replace(BREAK, " "))
         builder.flush()
     return builder.blocks
-
-
-def body_of(soup: BeautifulSoup) -> Tag:
-    body = soup.find("body")
-    return body if isinstance(body, Tag) else soup

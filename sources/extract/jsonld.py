@@ -15,8 +15,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
+from sources.extract.tree import Tree, as_tree
 from sources.results import ClaimReviewInfo
 
 JsonObject = dict[str, Any]
@@ -49,10 +50,10 @@ _WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
-def jsonld_scripts(soup: BeautifulSoup) -> Iterator[str]:
+def jsonld_scripts(page: BeautifulSoup | Tree) -> Iterator[str]:
     """The text of every ``<script type="application/ld+json">``."""
-    for script in soup.find_all("script"):
-        if isinstance(script, Tag) and _is_jsonld(script.get("type")):
+    for script in as_tree(page).named("script"):
+        if _is_jsonld(script.get("type")):
             yield script.get_text()
 
 
@@ -102,7 +103,7 @@ def flatten(values: Iterable[Any]) -> list[JsonObject]:
     return found
 
 
-def jsonld_nodes(soup: BeautifulSoup) -> list[JsonObject]:
+def jsonld_nodes(soup: BeautifulSoup | Tree) -> list[JsonObject]:
     """All objects of all JSON-LD scripts in the page, in document order, top level first."""
     nodes: list[JsonObject] = []
     for raw in jsonld_scripts(soup):

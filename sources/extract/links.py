@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bs4 import BeautifulSoup, Tag
-
 from sources.extract.blocks import Block, collapse
 from sources.extract.metadata import absolute_http
+from sources.extract.tree import Tree
 from sources.results import Link
 
 
-def link_base(soup: BeautifulSoup, url: str | None, canonical: str | None) -> str | None:
+def link_base(tree: Tree, url: str | None, canonical: str | None) -> str | None:
     """What relative links resolve against (HTML's rule, with the canonical as last resort)."""
     page = url if absolute_http(url, None) else canonical
-    base = soup.find("base", href=True)
-    href = base.get("href") if isinstance(base, Tag) else None
+    hrefs = [b.get("href") for b in tree.named("base") if b.has_attr("href")]
+    href = hrefs[0] if hrefs else None
     if isinstance(href, str) and href.strip():
         joined = absolute_http(href, page)
         if joined:

@@ -21,7 +21,9 @@ from bs4 import BeautifulSoup, Tag
 from dateutil import parser as dateparser
 
 from evidence.errors import BadInput
+from sources.extract.dates import shown_date, url_date
 from sources.extract.jsonld import JsonObject, article_node, names_of, text_of
+from sources.extract.tree import Tree, as_tree, attr
 from sources.urls import normalize_url
 
 MetaIndex = dict[str, list[str]]
@@ -123,12 +125,13 @@ class PageMeta:
     language: str | None
 
 
-def read_metadata(soup: BeautifulSoup, nodes: list[JsonObject], url: str | None) -> PageMeta:
+def read_metadata(page: BeautifulSoup | Tree, nodes: list[JsonObject], url: str | None) -> PageMeta:
     """Everything about the page that is not its text. ``nodes``: its JSON-LD objects."""
+    soup = as_tree(page)
     meta = meta_index(soup)
     article = article_node(nodes)
     site = site_name(meta, article)
-    published, published_source = published_date(soup, meta, article)
+    published, published_source = published_date(soup, meta, article, url)
     modified, modified_source = modified_date(soup, meta, article)
     return PageMeta(
         title=page_title(soup, meta, article, site),
@@ -142,17 +145,15 @@ def read_metadata(soup: BeautifulSoup, nodes: list[JsonObject], url: str | None)
     )
 
 
-def meta_index(soup: BeautifulSoup) -> MetaIndex:
+def meta_index(soup: Tree) -> MetaIndex:
     """``<meta>`` contents by lower-cased name, property, itemprop or http-equiv."""
     index: MetaIndex = {}
-    for tag in soup.find_all("meta"):
-        if not isinstance(tag, Tag):
-            continue
+    for tag in soup.named("meta"):
         content = tag.get("content")
         if not isinstance(content, str) or not content.strip():
             continue
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = tag.get(attr)
+        for name in ("property", "name", "itemprop", "http-equiv"):
+            key = tag.get(name)
             if isinstance(key, str) and key.strip():
                 index.setdefault(key.strip().lower(), []).append(content.strip())
     return index
@@ -174,7 +175,7 @@ def clean_text(value: str | None) -> str | None:
 
 
 def page_title(
-    soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None, site: str | None
+    soup: Tree, meta: MetaIndex, article: JsonObject | None, site: str | None
 ) -> str | None:
     """The headline. JSON-LD's ``headline`` or ``name`` when the visible title confirms it
     (some sites put a summary there), else the ``<h1>`` when the title confirms it, else
@@ -210,16 +211,16 @@ def _without_site(title: str, site: str | None) -> str:
     return " - ".join(parts) if parts else title
 
 
-def _document_title(soup: BeautifulSoup, site: str | None) -> str | None:
-    title = soup.find("title")
+def _document_title(soup: Tree, site: str | None) -> str | None:
+    title = soup.first("title")
     if not isinstance(title, Tag):
         return None
     text = clean_text(title.get_text())
     return _without_site(text, site) if text else None
 
 
-def _first_text(soup: BeautifulSoup, name: str) -> str | None:
-    found = soup.find(name)
+def _first_text(soup: Tree, name: str) -> str | None:
+    found = soup.first(name)
     return clean_text(found.get_text(" ")) if isinstance(found, Tag) else None
 
 
@@ -234,13 +235,14 @@ def absolute_http(href: str | None, base: str | None) -> str | None:
 
 
 def canonical_url(
-    soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None, url: str | None
+    soup: Tree, meta: MetaIndex, article: JsonObject | None, url: str | None
 ) -> str | None:
     """``<link rel=canonical>``, else ``og:url``, else the JSON-LD ``url``; absolute."""
     url = url if absolute_http(url, None) else None  # a garbage page URL resolves nothing
-    for link in soup.find_all("link"):
-        rel = link.get("rel") if isinstance(link, Tag) else None
-        if isinstance(rel, list) and "canonical" in [r.lower() for r in rel]:
+    for link in soup.named("link"):
+        rel = link.get("rel")
+        rels = rel.split() if isinstance(rel, str) else rel or []
+        if "canonical" in [r.lower() for r in rels]:
             href = link.get("href")
             if found := absolute_http(href if isinstance(href, str) else None, url):
                 return found
@@ -263,7 +265,7 @@ def site_name(meta: MetaIndex, article: JsonObject | None) -> str | None:
 
 
 def authors(
-    soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None, site: str | None
+    soup: Tree, meta: MetaIndex, article: JsonObject | None, site: str | None
 ) -> tuple[str, ...]:
     """Author names from the first source that has any: JSON-LD, meta tags, the byline."""
     sources: list[Callable[[], list[str]]] = [
@@ -278,22 +280,24 @@ def authors(
     return ()
 
 
-def _byline_elements(soup: BeautifulSoup) -> list[Tag]:
-    """Elements marked as bylines, best marker first, in one pass (CSS selectors would walk
-    a deeply nested page once per marker)."""
+def _byline_elements(soup: Tree) -> list[Tag]:
+    """Elements marked as bylines, best marker first, in one pass over the index."""
     found: list[list[Tag]] = [[] for _ in BYLINE_MARKERS]
-    for element in soup.find_all(True):
-        for rank, (attr, token) in enumerate(BYLINE_MARKERS):
-            value = element.get(attr) if isinstance(element, Tag) else None
-            text = " ".join(value) if isinstance(value, list) else str(value or "")
-            tokens = text.lower().split()
-            if token in tokens:
+    for element in soup.tags:
+        attrs = element.attrs
+        if not attrs:
+            continue
+        hints = f"{attrs.get('itemprop', '')}{attrs.get('rel', '')}{attrs.get('class', '')}"
+        if "author" not in hints.lower() and "by" not in hints.lower():
+            continue
+        for rank, (key, token) in enumerate(BYLINE_MARKERS):
+            if token in attr(element, key).split():
                 found[rank].append(element)
                 break
     return [element for bucket in found for element in bucket if not _in_comments(element)]
 
 
-def _byline_texts(soup: BeautifulSoup) -> list[str]:
+def _byline_texts(soup: Tree) -> list[str]:
     for element in _byline_elements(soup):
         name = element.find(None, {"itemprop": "name"})
         source = name if isinstance(name, Tag) else element
@@ -310,7 +314,7 @@ def _in_comments(element: Tag) -> bool:
     for depth, parent in enumerate(element.parents):
         if depth >= MAX_BYLINE_DEPTH:
             return False
-        names = " ".join([*(parent.get("class") or []), str(parent.get("id") or "")]).lower()
+        names = f"{attr(parent, 'class')} {attr(parent, 'id')}"
         if "comment" in names:
             return True
     return False
@@ -390,10 +394,10 @@ def _first_date(values: Iterable[str | None]) -> datetime | None:
 
 
 def published_date(
-    soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None
+    soup: Tree, meta: MetaIndex, article: JsonObject | None, url: str | None = None
 ) -> tuple[datetime | None, str]:
     """When the page was first published, and which kind of source said so."""
-    return _dated(
+    found, source = _dated(
         [
             ("json-ld", lambda: [text_of(article.get(k)) for k in ("datePublished", "dateCreated")]
              if article else []),
@@ -402,10 +406,17 @@ def published_date(
             ("time", lambda: _time_values(soup, published=True)),
         ]
     )  # fmt: skip
+    if found:
+        return found, source
+    if found := url_date(url):
+        return found, "url"
+    if found := shown_date(soup):
+        return found, "text"
+    return None, "none"
 
 
 def modified_date(
-    soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None
+    soup: Tree, meta: MetaIndex, article: JsonObject | None
 ) -> tuple[datetime | None, str]:
     return _dated(
         [
@@ -437,13 +448,11 @@ def _parsely_page(meta: MetaIndex) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _time_values(soup: BeautifulSoup, *, published: bool) -> list[str | None]:
+def _time_values(soup: Tree, *, published: bool) -> list[str | None]:
     """``<time>`` datetimes: the ones marked as publication (or update) time first."""
     marked: list[str | None] = []
     plain: list[str | None] = []
-    for element in soup.find_all("time"):
-        if not isinstance(element, Tag):
-            continue
+    for element in soup.named("time"):
         value = element.get("datetime")
         text = value if isinstance(value, str) and value.strip() else element.get_text(" ")
         kind = _time_kind(element)
@@ -467,9 +476,9 @@ def _time_kind(element: Tag) -> str | None:
     return None
 
 
-def language(soup: BeautifulSoup, meta: MetaIndex, article: JsonObject | None) -> str | None:
+def language(soup: Tree, meta: MetaIndex, article: JsonObject | None) -> str | None:
     """A BCP 47 tag ('en', 'ko', 'es-ES') from ``<html lang>``, ``og:locale`` or meta tags."""
-    html = soup.find("html")
+    html = soup.first("html")
     candidates = [
         html.get("lang") or html.get("xml:lang") if isinstance(html, Tag) else None,
         first_meta(meta, ("og:locale",)),

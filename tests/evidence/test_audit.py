@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from evidence import audit
+from evidence.audit import rows
 from evidence.errors import AuditError
 from tests.factories import make_claim
 
@@ -128,3 +129,65 @@ def test_the_app_can_run_as_a_role_that_may_only_append_to_the_audit_table(pg_db
         with pg_db.engine.begin() as conn:
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+# -- hash rules and row vouching ------------------------------------------------------------
+
+
+def test_new_events_use_rule_two_and_record_their_rows(db) -> None:  # type: ignore[no-untyped-def]
+    _seed(db, 2)
+    events = _events(db)
+    assert all(e.payload["v"] == audit.HASH_RULE == 2 for e in events)
+    claim_id = events[0].payload["claim_id"]
+    recorded = events[0].payload["rows"][f"claim:{claim_id}"]
+    assert recorded["v"]["status"] == "new" and "text" in recorded["v"] | recorded["d"]
+    assert "updated_at" not in recorded["v"] | recorded["d"]  # excluded as volatile
+
+
+def test_rule_one_events_still_verify_next_to_rule_two(db) -> None:  # type: ignore[no-untyped-def]
+    """An older chain keeps verifying: each event is rehashed under the rule it names."""
+    _seed(db, 2)
+    new = _events(db)
+    prev, older = audit.GENESIS, []
+    for seq, ev in enumerate(new, start=1):
+        payload = {k: v for k, v in ev.payload.items() if k not in ("v", "rows")}
+        fields = dict(seq=seq, at=ev.at, actor=ev.actor, action=ev.action, subject=ev.subject)
+        digest = audit.compute_hash(**fields, payload=payload, prev_hash=prev)
+        older.append(audit.EventRow(**fields, payload=payload, prev_hash=prev, hash=digest))
+        prev = digest
+    mixed, link = list(older), prev
+    for ev in new:
+        seq = len(mixed) + 1
+        fields = dict(seq=seq, at=ev.at, actor=ev.actor, action=ev.action, subject=ev.subject)
+        digest = audit.compute_hash(**fields, payload=ev.payload, prev_hash=link)
+        mixed.append(audit.EventRow(**fields, payload=ev.payload, prev_hash=link, hash=digest))
+        link = digest
+    assert audit.verify_chain(mixed).ok
+    forged = mixed[1]._replace(payload={**mixed[1].payload, "old": "x"})
+    assert audit.verify_chain([mixed[0], forged, *mixed[2:]]).first_bad_seq == 2
+    # a rule-2 event reduced to its link fields still links; a changed digest does not
+    full = mixed[-1]
+    reduced = audit.ReducedEvent(
+        full.seq, full.subject, full.prev_hash, audit.event_digest(full), full.hash
+    )
+    assert audit.rehash(reduced) == full.hash
+    assert audit.rehash(reduced._replace(subject="claim:999")) != full.hash
+    assert audit.rehash(reduced._replace(digest="0" * 64)) != full.hash
+
+
+def test_reserved_payload_fields_are_refused(db) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.engine) as s, pytest.raises(AuditError, match="chain's own"):
+        audit.record(s, audit.RunStarted(claim_id=1, run_id=1, kind="verify", rows=[]), actor="t")
+
+
+def test_every_column_of_a_vouched_table_is_a_decision() -> None:
+    """A column added to a vouched table must be audited or excluded with a reason, and a
+    table is vouched for or listed as not, with why."""
+    for spec in rows.TABLES:
+        columns = set(spec.table.c.keys())
+        decided = set(spec.columns) | set(spec.excluded)
+        assert columns == decided, (spec.kind, columns ^ decided)
+        assert all(reason for reason in spec.excluded.values())
+    vouched = {spec.table.name for spec in rows.TABLES}
+    assert set(SQLModel.metadata.tables) == vouched | set(rows.NOT_VOUCHED)
+    assert not vouched & set(rows.NOT_VOUCHED)

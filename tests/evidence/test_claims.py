@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,19 @@ def test_parse_date_accepts_unambiguous_forms(value: str | None, expected: date 
 def test_bad_input_is_refused_with_a_reason(kwargs: dict[str, str], needle: str) -> None:
     with pytest.raises(BadInput, match=needle):
         claims.make_create(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_claim_date_in_the_future_is_refused() -> None:
+    today = datetime.now(UTC).date()
+    # "today" somewhere east of UTC is tomorrow in UTC: accepted
+    assert claims.make_create(text="ok", claim_date=today + timedelta(days=1)).claim_date
+    assert claims.make_create(text="ok", claim_date=today.isoformat()).claim_date == today
+    later = (today + timedelta(days=2)).isoformat()
+    with pytest.raises(BadInput, match=f"The date '{later}' is in the future") as refused:
+        claims.make_create(text="ok", claim_date=later)
+    assert str(refused.value).count(".") == 1  # one sentence
+    with pytest.raises(BadInput, match="in the future"):
+        claims.validate(claims.ClaimCreate(text="ok", claim_date=today + timedelta(days=30)))
 
 
 # -- database -------------------------------------------------------------------------------

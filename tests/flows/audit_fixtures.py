@@ -156,6 +156,7 @@ def select_evidence(session: Session, claim_id: int, fetch_ids: list[int]) -> li
             evidence=[{"passage_id": r.passage_id, "score": r.score, "rank": r.rank} for r in rows],
         ),
         actor=ACTOR,
+        rows=rows,
     )
     return [r.id for r in rows if r.id is not None]
 

@@ -310,6 +310,7 @@ def test_factcheck_schedule_serves_the_nightly_deployment_on_its_own_server(  # 
         FACTCHECK_PREFECT_PORT=str(port),
         FACTCHECK_NIGHTLY_CRON="30 3 * * 1-5",
         FACTCHECK_TIMEZONE="Europe/Paris",
+        FACTCHECK_SOURCES="rss=http://127.0.0.1:9/feed.xml",  # without one it is refused
     )
     log = tmp_path / "schedule.log"
     started = time.monotonic()

@@ -99,3 +99,28 @@ def test_nightly_detects_drift_keeps_archives_and_reopens(db, prefect_api, corpu
         not_modified = s.exec(select(Fetch).where(col(Fetch.not_modified).is_(True))).all()
     assert not_modified, "conditional GET was not used"
     assert audit.verify_chain(audit.iter_events(db.engine)).ok
+
+
+def test_a_night_without_sources_is_refused_and_keeps_the_search_note(
+    db,  # type: ignore[no-untyped-def]
+    prefect_api,
+    corpus_env,
+    monkeypatch,
+) -> None:
+    from evidence.errors import BadInput
+    from evidence.models import Run
+    from evidence.settings import get_settings
+    from flows.nightly import nightly_reverify
+
+    claim_id = _verify(db, corpus_env.claims()[3])
+    with Session(db.engine) as s:
+        before = claims.latest_search_window(s, claim_id)
+        runs = len(s.exec(select(Run)).all())
+    assert before and before["sources"]
+    monkeypatch.delenv("FACTCHECK_SOURCES")
+    get_settings.cache_clear()
+    with pytest.raises(BadInput, match="FACTCHECK_SOURCES"):
+        asyncio.run(nightly_reverify())
+    with Session(db.engine) as s:
+        assert claims.latest_search_window(s, claim_id) == before
+        assert len(s.exec(select(Run)).all()) == runs

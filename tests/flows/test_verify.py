@@ -62,7 +62,14 @@ def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env
     assert recorded and recorded[-1].payload["window"]["queries"] == run.queries
     sites = Counter(e["site"] for e in evidence)
     assert len(sites) >= 3 and max(sites.values()) <= 2
-    assert all(e["matched_terms"] for e in evidence)
+    # a passage shares claim terms, or it is a confident refutation with its reasons
+    assert all(e["matched_terms"] or (e["stance"] == "refutes" and e["reasons"]) for e in evidence)
+    # the "first" claim is refuted by the corpus: refuting evidence comes first, with reasons,
+    # and the suggested verdict (never published by itself) follows the false fact-check
+    assert evidence[0]["stance"] == "refutes" and evidence[0]["reasons"]
+    assert {e["role"] for e in evidence} <= {"origin", "refutes", "supports", "context"}
+    assert run.suggestion["rating"] == "false" and run.suggestion["explanation"]
+    assert outcome.suggestion == run.suggestion
     # the private page robots.txt forbids is never fetched
     assert corpus_env.total_hits() > 0
     assert not any("/private/" in e["url"] for e in evidence)
@@ -76,6 +83,7 @@ def test_verify_claim_records_evidence_and_queues_it(db, prefect_api, corpus_env
         "evidence.selected",
         "task.queued",
         "run.finished",
+        "verdict.suggested",
     } <= actions
     assert audit.verify_chain(audit.iter_events(db.engine)).ok
 
@@ -141,6 +149,17 @@ def test_cli_verify_prints_top_evidence_as_json(db, prefect_api, corpus_env, cli
     out = json.loads(r.out.strip().splitlines()[-1])
     assert out["status"] == "queued" and out["evidence"]
     assert out["evidence"][0]["rank"] == 1 and out["evidence"][0]["url"].startswith("http://127.")
+    contract = {"url", "site", "title", "published", "text", "stance", "reasons", "score"}
+    assert all(contract <= set(item) for item in out["evidence"])
+    assert all(item["stance"] in {"supports", "refutes", "context"} for item in out["evidence"])
+    assert out["suggested"]["rating"] and 0 <= out["suggested"]["confidence"] <= 1
+    assert out["suggested"]["explanation"]
+    if out["origin"] is not None:
+        assert out["origin"]["role"] == "origin" and out["origin"] in out["evidence"]
+    refuting = [i for i, item in enumerate(out["evidence"]) if item["stance"] == "refutes"]
+    assert refuting == list(range(len(refuting)))  # refuting evidence first, when any
+    human = cli("claim", "show", str(out["claim_id"])).out
+    assert "Suggested verdict: " + out["suggested"]["rating"] in human
     shown = json.loads(cli("claim", "show", str(out["claim_id"]), "--json").out)
     assert shown["search_window"]["queries"] and shown["search_window"]["sources"]
     assert "searched:" in cli("claim", "show", str(out["claim_id"])).out
@@ -235,3 +254,116 @@ def test_the_origin_page_is_requested_once_per_verification(db, prefect_api, cor
     claim_id = _add(db, claim["text"], url=claim["url"])
     asyncio.run(verify_claim(claim_id, VerifyConfig()))
     assert corpus_env.hits(site, parts.path) - before == 1
+
+
+def _status(db, claim_id: int) -> str:  # type: ignore[no-untyped-def]
+    with Session(db.engine) as s:
+        claim = s.get(Claim, claim_id)
+        assert claim is not None
+        return claim.status
+
+
+def test_forced_verification_gives_the_claim_back_to_review(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from flows.reverify import claims_to_reverify
+    from flows.steps import VerifyConfig
+    from flows.verify import verify_claim
+    from verdicts import queue, users
+
+    first, second = corpus_env.claims()[0], corpus_env.claims()[1]
+    queued = _add(db, first["text"], url=first.get("url"))
+    leased = _add(db, second["text"], url=second.get("url"))
+    for claim_id in (queued, leased):
+        asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    with Session(db.engine) as s:
+        users.add_user(s, "rita", role="reviewer", password=None, actor="test")
+        task = queue.next_task(s, "rita")
+        assert task is not None
+        s.commit()
+        leased, queued = task.claim_id, ({queued, leased} - {task.claim_id}).pop()
+    for claim_id in (queued, leased):
+        again = asyncio.run(verify_claim(claim_id, VerifyConfig(force=True)))
+        assert again.status == "queued"
+    assert (_status(db, queued), _status(db, leased)) == ("queued", "in_review")
+    assert {queued, leased} <= set(claims_to_reverify())  # the nightly run sees both again
+
+
+def test_a_claim_left_verifying_by_a_forced_run_is_given_back(db, prefect_api, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    from flows.steps import VerifyConfig
+    from flows.verify import verify_claim
+
+    claim = corpus_env.claims()[2]
+    claim_id = _add(db, claim["text"], url=claim.get("url"))
+    asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    with Session(db.engine) as s:  # what the old forced run left behind
+        row = s.get(Claim, claim_id)
+        assert row is not None
+        claims.set_status(s, row, "verifying", actor="test")
+        s.commit()
+    again = asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    assert again.status == "queued" and _status(db, claim_id) == "queued"
+
+
+def test_the_verify_flows_refuse_to_run_without_a_source(db, prefect_api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from evidence.errors import BadInput
+    from evidence.settings import get_settings
+    from flows.steps import VerifyConfig
+    from flows.verify import verify_batch, verify_claim
+
+    monkeypatch.delenv("FACTCHECK_SOURCES", raising=False)
+    get_settings.cache_clear()
+    claim_id = _add(db, "The bridge opened in 1932")
+    with pytest.raises(BadInput, match="FACTCHECK_SOURCES"):
+        asyncio.run(verify_claim(claim_id, VerifyConfig()))
+    with pytest.raises(BadInput, match="--source KIND=URL"):
+        asyncio.run(verify_batch([claim_id], VerifyConfig()))
+    assert _status(db, claim_id) == "new"
+    with Session(db.engine) as s:
+        assert s.exec(select(func.count()).select_from(Run)).one() == 0
+
+
+HOSTILE = "<img src=x onerror=alert(1)>**Bold** [x](javascript:alert(1))\n# Heading"
+
+
+def test_the_markdown_artifact_shows_fetched_text_inert() -> None:
+    from markdown_it import MarkdownIt
+
+    from flows.steps import VerifyOutcome
+    from flows.verify import evidence_markdown
+
+    outcome = VerifyOutcome(
+        7,
+        1,
+        "queued",
+        evidence=[
+            {
+                "rank": 1,
+                "site": HOSTILE,
+                "url": "javascript:alert(2)",
+                "score": 0.5,
+                "matched_terms": ["<b>x</b>"],
+            },
+            {
+                "rank": 2,
+                "site": "news.example",
+                "url": "https://news.example/a (b)<c>",
+                "score": 0.4,
+                "matched_terms": ["talks"],
+            },
+        ],
+        fact_checks=[
+            {"publisher": HOSTILE, "rating": HOSTILE, "url": "javascript:alert(3)"},
+            {"publisher": "Checker", "rating": "False", "url": "https://check.example/1"},
+        ],
+        adapter_failures=[{"source": HOSTILE, "kind": "<i>bad</i>", "message": "x"}],
+    )
+    md = MarkdownIt("commonmark")
+    md.validateLink = lambda url: True  # judge our escaping, not the renderer's defences
+    html = md.render(evidence_markdown(outcome))
+    hrefs = [h for h in html.split('href="')[1:]]
+    assert [h.split('"')[0] for h in hrefs] == [
+        "https://check.example/1",
+        "https://news.example/a%20%28b%29%3Cc%3E",
+    ]
+    assert "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "<strong>Bold" not in html and "<h1>Heading" not in html
+    assert "javascript:alert(2)" in html and "&lt;img src=x onerror=alert(1)&gt;" in html

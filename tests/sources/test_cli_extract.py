@@ -123,11 +123,16 @@ def test_a_bad_url_is_bad_input(cli) -> None:  # type: ignore[no-untyped-def]
     assert "not an absolute http(s) URL" in result.err
 
 
-def test_binary_input_gives_an_empty_extraction_not_an_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_binary_input_is_refused_in_one_sentence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.7\n\x00\x01\x02 binary")
-    result = cli("extract", str(pdf), "--json")
-    assert result.code == 0
-    data = json.loads(result.out)
-    assert (data["text"], data["passages"], data["title"]) == ("", [], None)
-    assert "(no title)" in cli("extract", str(pdf)).out
+    # random bytes behind a UTF-16 byte-order mark decode to CJK-looking mojibake
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(b"\xff\xfe" + bytes(range(1, 256)) * 8 + b"\x00\xd8\x41")
+    for path in (pdf, noise):
+        for extra in ((), ("--json",)):
+            result = cli("extract", _page("wire_story.html"), str(path), *extra)
+            assert result.code == 2, (path, result.out)
+            assert result.out == ""  # every file is checked before anything is printed
+            assert len(result.err.strip().splitlines()) == 1
+            assert str(path) in result.err and "not a web page" in result.err

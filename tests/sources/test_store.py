@@ -142,6 +142,7 @@ def test_passages_are_recorded_once_with_the_document_metadata(
         document = session.get(Document, stored[0].document_id)
         assert document is not None
         assert document.title == "Harbour reopens"
+        assert document.site == "Coastal Herald"  # the outlet's own name, not its host
         assert document.byline == "Ada Lovelace, Grace Hopper"
         assert document.canonical_url == "https://herald.example/harbour-reopens"
         assert (document.language, document.date_source) == ("en", "opengraph")

@@ -183,3 +183,12 @@ def test_two_person_approval_from_the_cli(  # type: ignore[no-untyped-def]
     assert cli("review", "reopen", str(claim_id), "--reason", "drift", "--as", "alice").code == 1
     assert cli("review", "reopen", str(claim_id), "--reason", "drift", "--as", "ed").code == 0
     assert json.loads(cli("review", "list", "--json").out)[0]["state"] == "queued"
+
+
+def test_a_reviewer_is_told_they_may_not_reopen(db: DB, cli) -> None:  # type: ignore[no-untyped-def]
+    claim_id, _ = _claim(db)
+    assert cli("user", "add", "alice", "--role", "reviewer").code == 0
+    refused = cli("review", "reopen", str(claim_id), "--reason", "drift", "--as", "alice")
+    assert refused.code == 1
+    assert "may not re-open" in refused.err and "approve" not in refused.err
+    assert "editor" in refused.err  # who may

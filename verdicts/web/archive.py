@@ -1,7 +1,13 @@
-"""The archived copy of a fetch as the web app shows it, read through ``evidence.archive``.
+"""The archived copy of a fetch as the web app shows it: readable, and raw.
 
-The body is returned as text (decoded with the charset the response declared, undecodable
-bytes replaced) for the page to show escaped; it is never rendered as HTML.
+Readable (``readable_copy``): the passages extracted from the archived bytes when the page
+was fetched, in page order, as plain text. They are the stored ``Passage`` rows of that
+fetch, so ``verdicts`` needs no extractor (it never imports ``sources``) and the text shown
+is exactly the text a verdict cites.
+
+Raw (``read_archived``): the WARC record read through ``evidence.archive``; the body is
+returned as text (decoded with the charset the response declared, undecodable bytes
+replaced) for the page to show escaped; it is never rendered as HTML.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import Session, col, select
+
 from evidence.archive import ArchiveError, charset_of, read_record, resolve_file
 from evidence.errors import FactcheckError, NotFound
-from evidence.models import Fetch
+from evidence.models import Document, Fetch, Passage
 
 
 class ArchiveUnreadable(FactcheckError):
@@ -74,4 +82,31 @@ def read_archived(fetch: Fetch, *, warc_dir: Path, limit: int) -> ArchivedCopy:
         body_bytes=min(len(payload), limit),
         truncated=len(payload) > limit,
         body_sha256=hashlib.sha256(payload[:limit]).hexdigest(),
+    )
+
+
+@dataclass(frozen=True)
+class ReadableCopy:
+    fetch: Fetch
+    document: Document | None
+    passages: list[Passage]  # in page order
+    archived: bool  # the bytes are in the WARC archive (the raw record can be shown)
+
+
+def readable_copy(session: Session, fetch_id: int) -> ReadableCopy:
+    """The text of the page as archived by ``fetch_id``, passage by passage."""
+    fetch = session.get(Fetch, fetch_id)
+    if fetch is None:
+        raise NotFound("fetch", fetch_id)
+    passages = session.exec(
+        select(Passage)
+        .where(col(Passage.fetch_id) == fetch_id)
+        .order_by(col(Passage.ordinal), col(Passage.id))
+    ).all()
+    document = session.get(Document, fetch.document_id) if fetch.document_id else None
+    return ReadableCopy(
+        fetch=fetch,
+        document=document,
+        passages=list(passages),
+        archived=bool(fetch.warc_file) and fetch.warc_offset is not None,
     )

@@ -1,9 +1,13 @@
-"""Who is asking: signed session cookies for pages, bearer tokens for the JSON API, CSRF.
+"""Who is asking: server-side sessions for pages, bearer tokens for the JSON API, CSRF.
 
-The session lives in one signed cookie (itsdangerous): the user id, this session's CSRF
-token and pending flash messages. It is HttpOnly and SameSite=Lax, and Secure unless the
-app is reached on a loopback name. Every page request gets a session, signed in or not,
-so the login form carries a CSRF token too; signing in rotates the token.
+A page session is a row of ``user_session`` (``verdicts.sessions``); the browser holds one
+signed cookie (itsdangerous) with that session's random token, this browser's CSRF token and
+pending flash messages. It is HttpOnly and SameSite=Lax, and Secure unless the app is
+reached on a loopback name. Every page request gets a cookie, signed in or not, so the login
+form carries a CSRF token too; signing in starts a new session (a new token: no fixation)
+and rotates the CSRF token. Logout ends the session row, so a copy of the cookie taken
+before is worth nothing after; so do a password or role change, deactivation and an
+admin's revocation.
 
 Every POST to a page must carry the session's token in the ``csrf_token`` form field,
 compared in constant time; without it the request is refused with 403. The JSON API takes
@@ -16,18 +20,21 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
 from starlette.responses import Response
 
 from evidence.actors import user_actor
 from evidence.db import session_scope
 from evidence.errors import Forbidden
-from evidence.models import User
-from verdicts import users
+from evidence.models import User, UserSession
+from evidence.types import utcnow
+from verdicts import sessions, users
 from verdicts.web.config import (
     API_PREFIX,
     CSRF_FIELD,
@@ -35,6 +42,7 @@ from verdicts.web.config import (
     LOCAL_HOSTS,
     MAX_FLASH_MESSAGES,
     SESSION_COOKIE,
+    SESSION_IDLE_S,
     SESSION_MAX_AGE_S,
     SESSION_SALT,
 )
@@ -47,23 +55,27 @@ WRITE_EXEMPT = frozenset({"/login", "/logout"})  # signing in and out changes no
 
 @dataclass
 class WebSession:
-    """What the session cookie holds; ``dirty`` marks a change the response must carry."""
+    """What the session cookie holds; ``dirty`` marks a change the response must carry.
 
-    uid: int | None = None
+    ``sid`` is the server-side session's token (None: not signed in); whether it still
+    names a live session is asked of the database on every request.
+    """
+
+    sid: str | None = None
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(CSRF_TOKEN_BYTES))
     flashes: list[str] = field(default_factory=list)
     dirty: bool = True
 
     def dump(self) -> dict[str, Any]:
-        return {"u": self.uid, "c": self.csrf, "f": self.flashes[-MAX_FLASH_MESSAGES:]}
+        return {"s": self.sid, "c": self.csrf, "f": self.flashes[-MAX_FLASH_MESSAGES:]}
 
     @classmethod
     def load(cls, data: Any) -> WebSession | None:
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        uid = data.get("u")
+        sid = data.get("s")
         flashes = [str(m) for m in data.get("f") or [] if isinstance(m, str)]
-        return cls(uid if isinstance(uid, int) else None, data["c"], flashes, dirty=False)
+        return cls(sid if isinstance(sid, str) else None, data["c"], flashes, dirty=False)
 
 
 def serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -133,20 +145,55 @@ def pop_flashes(request: Request) -> list[str]:
     return messages
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Bind the session to ``user`` with a fresh CSRF token (no token fixation)."""
-    session = session_of(request)
-    session.uid = user.id
-    session.csrf = secrets.token_urlsafe(CSRF_TOKEN_BYTES)
-    session.dirty = True
+def now_of(request: Request) -> datetime:
+    """The app's clock (``app.state.clock`` when a test drives time, else UTC now)."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else utcnow()
 
 
-def sign_out(request: Request) -> None:
-    session = session_of(request)
-    session.uid = None
-    session.csrf = secrets.token_urlsafe(CSRF_TOKEN_BYTES)
-    session.flashes = []
-    session.dirty = True
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in(request: Request, db: Session, user: User) -> UserSession:
+    """Start a new server-side session for ``user`` and a fresh CSRF token (no fixation);
+    a session this browser held before ends ("replaced")."""
+    web = session_of(request)
+    now = now_of(request)
+    if web.sid:
+        previous = sessions.find_session(db, web.sid)
+        if previous is not None:
+            actor = actor_of(user)
+            sessions.end_session(
+                db, previous, reason="replaced by a new sign-in", actor=actor, now=now
+            )
+    row, token = sessions.start_session(
+        db,
+        user,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent"),
+        lifetime=timedelta(seconds=SESSION_MAX_AGE_S),
+        now=now,
+    )
+    web.sid = token
+    web.csrf = secrets.token_urlsafe(CSRF_TOKEN_BYTES)
+    web.dirty = True
+    return row
+
+
+def sign_out(request: Request, db: Session) -> None:
+    """End this browser's session in the database, then forget it in the cookie."""
+    web = session_of(request)
+    if web.sid:
+        row = sessions.find_session(db, web.sid)
+        if row is not None:
+            user = db.get(User, row.user_id)
+            actor = actor_of(user) if user is not None else "web:unknown"
+            sessions.end_session(db, row, reason="logout", actor=actor, now=now_of(request))
+    web.sid = None
+    web.csrf = secrets.token_urlsafe(CSRF_TOKEN_BYTES)
+    web.flashes = []
+    web.dirty = True
 
 
 def safe_next(target: str | None) -> str:
@@ -159,17 +206,23 @@ def safe_next(target: str | None) -> str:
 # -- dependencies ---------------------------------------------------------------------------
 
 
-def _load_user(request: Request, uid: int) -> User | None:
+def _load_user(request: Request, sid: str) -> User | None:
+    idle = timedelta(seconds=SESSION_IDLE_S)
     with session_scope(request.app.state.engine) as db:
-        user = db.get(User, uid)
-    return user if user is not None and user.active else None
+        found = sessions.session_user(db, sid, idle=idle, now=now_of(request))
+    return found[1] if found is not None else None
 
 
 def page_user(request: Request) -> User:
-    """The signed-in user of a page request; otherwise off to the login page."""
-    uid = session_of(request).uid
-    user = _load_user(request, uid) if uid is not None else None
+    """The user of the request's live session; otherwise off to the login page."""
+    known = getattr(request.state, "user", None)
+    if isinstance(known, User):  # asked twice per write (page_writer, then the route)
+        return known
+    web = session_of(request)
+    user = _load_user(request, web.sid) if web.sid else None
     if user is None:
+        if web.sid:  # ended, expired or its user deactivated: forget it
+            web.sid, web.dirty = None, True
         raise Unauthenticated("Please sign in.")
     request.state.user = user
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 SESSION_COOKIE = "factcheck_session"
 SESSION_SALT = "factcheck.web.session"
 SESSION_MAX_AGE_S = 12 * 3600  # a working day; the signature carries the issue time
+SESSION_IDLE_S = 2 * 3600  # a session unused this long ends (server-side, verdicts.sessions)
 CSRF_FIELD = "csrf_token"
 CSRF_TOKEN_BYTES = 32
 MAX_FLASH_MESSAGES = 3

@@ -28,6 +28,26 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.endswith(".json")
 
 
+# The heading of an error page, in words a reviewer reads; class names stay out of pages
+# (the JSON API keeps them as a machine-readable ``error`` code).
+PAGE_TITLES = {
+    400: "Not accepted",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not possible here",
+    409: "Changed by someone else",
+    410: "No longer available",
+    422: "Not understood",
+    429: "Too many attempts",
+}
+DEFAULT_PAGE_TITLE = "Something went wrong"
+
+
+def page_title(status: int) -> str:
+    return PAGE_TITLES.get(status, DEFAULT_PAGE_TITLE if status >= 500 else "Not possible")
+
+
 def error_body(exc: FactcheckError) -> dict[str, object]:
     return {"error": type(exc).__name__, "message": str(exc), "status": exc.http_status}
 
@@ -43,7 +63,7 @@ def render_error(request: Request, exc: FactcheckError) -> Response:
         response = render(
             request,
             "error.html",
-            {"status": exc.http_status, "title": type(exc).__name__, "message": str(exc)},
+            {"status": exc.http_status, "title": page_title(exc.http_status), "message": str(exc)},
             status_code=exc.http_status,
         )
     if isinstance(exc, Unauthenticated):

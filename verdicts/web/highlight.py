@@ -7,6 +7,11 @@ passage holding ``<script>`` shows it as text.
 Terms are matched word by word, the way ranking produced them: casefolded, accents
 stripped, and by light stem (``offered`` highlights for the term ``offer``); a multi-word
 term matches the same words in a row, whatever the spacing or markup between them.
+
+Only *distinctive* terms are worth a mark (``distinctive_terms``): marking every "North",
+"US" and "2018" in a page about North Korea in 2018 marks everything and so nothing. Stop
+words, short words, bare years and words common in news copy are dropped; a phrase stays
+when one of its words is distinctive ("North Korea" stays, "North" alone goes).
 """
 
 from __future__ import annotations
@@ -16,12 +21,24 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from evidence.scoring.text import fold, stem
+from evidence.scoring.text import STOPWORDS, fold, stem
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 Word = tuple[str, int, int]  # folded word, start, end
+
+MIN_WORD_CHARS = 4  # "US", "UN", "war": too short to tell one passage from another
+_YEAR = re.compile(r"(1[6-9]|20)\d\d")
+# words that appear in most news passages about any claim, so marking them helps nobody
+COMMON_WORDS = frozenset(
+    """
+north south east west central united new old year years month months week weeks day days
+today yesterday time times people government country countries state states nation national
+president minister official officials report reports reported news told statement week's
+percent per cent million billion first last next made make makes according during
+""".split()
+)
 
 
 def _words(text: str) -> list[Word]:
@@ -49,6 +66,23 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def _distinctive_word(word: str) -> bool:
+    if word in STOPWORDS or word in COMMON_WORDS or _YEAR.fullmatch(word):
+        return False
+    return len(word) >= MIN_WORD_CHARS or (word.isdigit() and len(word) >= 2)
+
+
+def distinctive_terms(terms: Iterable[str]) -> list[str]:
+    """The terms worth highlighting, in their order: a word that is not a stop word, not
+    short, not a bare year and not common news vocabulary, or a phrase holding one."""
+    kept: list[str] = []
+    for term in terms:
+        words = [fold(w) for w in _WORD.findall(term or "")]
+        if words and any(_distinctive_word(w) for w in words) and term not in kept:
+            kept.append(term)
+    return kept
 
 
 def match_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:

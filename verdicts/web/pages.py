@@ -1,5 +1,6 @@
-"""The server-rendered pages: login, queue, claim and verdict form, approvals, timeline,
-dashboard and the archived copy of a fetch.
+"""The server-rendered pages: login, queue, the claim workspace and its verdict form,
+approvals (approve or send back), timeline, dashboard, the archived copy of a fetch
+(readable, and raw under a sandboxing CSP), and the admins' list of sessions.
 
 Every route is a thin shell: check the role, open one transaction, call a function of
 ``verdicts`` or ``evidence``, render. Every POST carries the session's CSRF token (checked
@@ -9,6 +10,7 @@ or ``approve`` permission, so an auditor's write is refused with 403.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
@@ -17,16 +19,20 @@ from sqlmodel import Session, col, select
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from evidence import audit, claims
-from evidence.errors import BadInput, NotFound
+from evidence.audit.events import LoginSucceeded
+from evidence.errors import BadInput, Conflict, NotFound
 from evidence.models import Claim, Fetch, User, Verdict
-from verdicts import claimreview, decisions, queue, users
+from verdicts import claimreview, decisions, queue, sessions, throttle, users
 from verdicts.scale import scale_from
-from verdicts.web.archive import read_archived
+from verdicts.web import workspace
+from verdicts.web.archive import read_archived, readable_copy
 from verdicts.web.auth import (
     actor_of,
     api_user,
     bearer,
+    client_address,
     flash,
+    now_of,
     page_user,
     page_writer,
     safe_next,
@@ -35,9 +41,14 @@ from verdicts.web.auth import (
     sign_out,
     verify_csrf,
 )
-from verdicts.web.config import ARCHIVE_DISPLAY_BYTES, QUEUE_PAGE_SIZE, TIMELINE_LIMIT
+from verdicts.web.config import (
+    ARCHIVE_DISPLAY_BYTES,
+    QUEUE_PAGE_SIZE,
+    SESSION_IDLE_S,
+    TIMELINE_LIMIT,
+)
 from verdicts.web.db import transaction
-from verdicts.web.highlight import highlight
+from verdicts.web.headers import RAW_ARCHIVE_HEADERS
 from verdicts.web.templating import render
 
 router = APIRouter(
@@ -63,6 +74,16 @@ def login_page(request: Request, next: str = "") -> Response:
     return render(request, "login.html", {"next": safe_next(next), "name": "", "error": None})
 
 
+def _throttled(request: Request, name: str, next: str, retry_after_s: int) -> Response:
+    """429 with Retry-After: the password was not checked (a lock refuses the right one too)."""
+    wait = f"{retry_after_s} seconds" if retry_after_s < 120 else f"{retry_after_s // 60} minutes"
+    error = f"Too many failed sign-ins. Try again in {wait}."
+    context = {"next": safe_next(next), "name": name, "error": error}
+    response = render(request, "login.html", context, status_code=429)
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -70,18 +91,32 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
+    # the attempt is committed as pending before the (slow) password check, so parallel
+    # requests count it; see verdicts.throttle
+    with transaction(request) as session:
+        admission = throttle.admit(
+            session, name=name, address=client_address(request), now=now_of(request)
+        )
+    if not admission.allowed:
+        return _throttled(request, name, next, admission.retry_after_s)
     with transaction(request) as session:
         user = users.authenticate(session, name, password)
+        throttle.settle(session, admission, user=user, now=now_of(request))
+        if user is not None:
+            row = sign_in(request, session, user)
+            assert row.id is not None and user.id is not None
+            event = LoginSucceeded(session_id=row.id, user_id=user.id, address=admission.address)
+            audit.record(session, event, actor=actor_of(user))
     if user is None:
         context = {"next": safe_next(next), "name": name, "error": "Wrong name or password."}
         return render(request, "login.html", context, status_code=401)
-    sign_in(request, user)
     return redirect(safe_next(next))
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    sign_out(request)
+    with transaction(request) as session:
+        sign_out(request, session)
     flash(request, "You are signed out.")
     return redirect("/login")
 
@@ -164,21 +199,23 @@ def _may_decide(user: User, task: queue.TaskPublic | None) -> bool:
 
 def _claim_context(request: Request, session: Session, claim_id: int, user: User) -> dict[str, Any]:
     detail = decisions.claim_detail(session, claim_id, viewer=user.name)
-    evidence = [(item, highlight(item.passage, item.matched_terms)) for item in detail.evidence]
     task = detail.task
+    ratings = scale_from(request.app.state.settings).ratings()
+    # where and over which dates the last run looked: for "first/never/only" claims the
+    # timeline of dated evidence is what a reviewer weighs
+    window = claims.latest_search_window(session, claim_id)
     return {
         "detail": detail,
         "claim": detail.claim,
         "task": task,
-        "evidence": evidence,
-        "ratings": scale_from(request.app.state.settings).ratings(),
+        "groups": workspace.evidence_groups(detail.evidence, detail.claim.claim_date),
+        "suggestion": workspace.suggestion_view(detail, ratings),
+        "ratings": ratings,
         "can_decide": _may_decide(user, task),
         "holds_lease": task is not None and task.lease_holder == user.name,
         "form": {"rating": "", "rationale": "", "evidence_ids": []},
         "form_error": None,
-        # where and over which dates the last run looked: for "first/never/only" claims the
-        # timeline of dated evidence is what a reviewer weighs
-        "window": claims.latest_search_window(session, claim_id),
+        "window": workspace.window_view(window, workspace.timeline_outlets(session, window)),
     }
 
 
@@ -213,35 +250,41 @@ def decide(
                 expected_version=expected_version,
                 actor=actor_of(user),
             )
-    except BadInput as exc:
-        # show the form again with what was typed, so nothing is lost
+    except (BadInput, Conflict) as exc:
+        # the page again, with what was typed and the reason next to the form
         with transaction(request) as session:
             context = _claim_context(request, session, claim_id, user)
         context["form"] = {"rating": rating, "rationale": rationale, "evidence_ids": evidence_ids}
         context["form_error"] = str(exc)
         return render(request, "claim.html", context, status_code=exc.http_status)
     flash(request, f"Verdict recorded: {verdict.rating} ({verdict.state.replace('_', ' ')}).")
-    return redirect(f"/claims/{claim_id}")
+    return redirect(f"/claims/{claim_id}#claim-heading")
 
 
 # -- approval -------------------------------------------------------------------------------
 
 
+def _approvals_context(session: Session, user: User) -> dict[str, Any]:
+    pending = session.exec(
+        select(Verdict, Claim)
+        .join(Claim, col(Claim.id) == Verdict.claim_id)
+        .where(Verdict.state == "pending_approval")
+        .order_by(col(Verdict.created_at))
+    ).all()
+    cited = workspace.cited_evidence(session, [i for v, _ in pending for i in v.evidence_ids])
+    return {
+        "pending": list(pending),
+        "cited": cited,
+        "disputed": queue.list_queue(session, queue.QueueFilter(status="disputed")),
+        "can_approve": users.can(user, users.APPROVE),
+        "reject_error": None,
+    }
+
+
 @router.get("/approvals")
 def approvals_page(request: Request, user: PageUser) -> Response:
     with transaction(request) as session:
-        pending = session.exec(
-            select(Verdict, Claim)
-            .join(Claim, col(Claim.id) == Verdict.claim_id)
-            .where(Verdict.state == "pending_approval")
-            .order_by(col(Verdict.created_at))
-        ).all()
-        disputed = queue.list_queue(session, queue.QueueFilter(status="disputed"))
-    context = {
-        "pending": list(pending),
-        "disputed": disputed,
-        "can_approve": users.can(user, users.APPROVE),
-    }
+        context = _approvals_context(session, user)
     return render(request, "approvals.html", context)
 
 
@@ -254,6 +297,32 @@ def approve(
         verdict = decisions.approve(session, verdict_id, editor=user.name, actor=actor_of(user))
     flash(request, f"Verdict {verdict_id} approved and {verdict.state.replace('_', ' ')}.")
     return redirect("/approvals")
+
+
+@router.post("/verdicts/{verdict_id}/reject")
+def reject(
+    request: Request, verdict_id: int, user: PageUser, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """Send a verdict back to the queue with the editor's comment (the two-person rule)."""
+    users.require(user, users.APPROVE)
+    try:
+        with transaction(request) as session:
+            verdict = decisions.reject(
+                session, verdict_id, editor=user.name, reason=reason, actor=actor_of(user)
+            )
+    except (BadInput, Conflict) as exc:
+        with transaction(request) as session:
+            context = _approvals_context(session, user)
+        listed = any(v.id == verdict_id for v, _ in context["pending"])
+        context["reject_error"] = {
+            "verdict_id": verdict_id,
+            "message": str(exc),
+            "reason": reason,
+            "listed": listed,  # else the message goes at the top of the page
+        }
+        return render(request, "approvals.html", context, status_code=exc.http_status)
+    flash(request, f"Verdict {verdict_id} sent back: claim {verdict.claim_id} is queued again.")
+    return redirect("/approvals#approvals-heading")  # not the form's #verdict-N, now gone
 
 
 # -- auditor's timeline, dashboard, archived copy -------------------------------------------
@@ -276,17 +345,36 @@ def dashboard_page(request: Request, user: PageUser) -> Response:
     return render(request, "dashboard.html", {"stats": stats})
 
 
-@router.get("/fetches/{fetch_id}/archive")
-def archive_page(request: Request, fetch_id: int, user: PageUser) -> Response:
-    users.require(user, users.READ)
+def _fetch(request: Request, fetch_id: int) -> Fetch:
     with transaction(request) as session:
         fetch = session.get(Fetch, fetch_id)
     if fetch is None:
         raise NotFound("fetch", fetch_id)
+    return fetch
+
+
+@router.get("/fetches/{fetch_id}/archive")
+def archive_page(request: Request, fetch_id: int, user: PageUser) -> Response:
+    """The archived page as readable text: the passages extracted from the archived bytes,
+    in order; ``#passage-ID`` marks and scrolls to a cited one (CSS ``:target``)."""
+    users.require(user, users.READ)
+    with transaction(request) as session:
+        copy = readable_copy(session, fetch_id)
+    return render(request, "archive.html", {"copy": copy})
+
+
+@router.get("/fetches/{fetch_id}/archive/raw")
+def archive_raw_page(request: Request, fetch_id: int, user: PageUser) -> Response:
+    """The WARC record as escaped text, under a sandboxing CSP: even if something of the
+    page got through, it could run nothing and reach no cookie of the app's origin."""
+    users.require(user, users.READ)
+    fetch = _fetch(request, fetch_id)
     copy = read_archived(
         fetch, warc_dir=request.app.state.settings.warc_dir, limit=ARCHIVE_DISPLAY_BYTES
     )
-    return render(request, "archive.html", {"fetch": fetch, "copy": copy})
+    response = render(request, "archive_raw.html", {"fetch": fetch, "copy": copy})
+    response.headers.update(RAW_ARCHIVE_HEADERS)
+    return response
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -296,7 +384,7 @@ def _reader(request: Request, credentials: HTTPAuthorizationCredentials | None) 
     """A page session or an API token: the export serves both browsers and machines."""
     if credentials is not None:
         return api_user(request, credentials)
-    if session_of(request).uid is None:
+    if session_of(request).sid is None:
         return api_user(request, None)  # raises Unauthenticated, rendered as JSON here
     return page_user(request)
 
@@ -311,3 +399,45 @@ def claimreview_export(
     with transaction(request) as session:
         document = claimreview.claimreview_jsonld(session, claim_id)
     return JSONResponse(document, media_type="application/ld+json")
+
+
+# -- sessions (admins) ----------------------------------------------------------------------
+
+
+@router.get("/admin/sessions")
+def sessions_page(request: Request, user: PageUser) -> Response:
+    users.require(user, users.ADMIN)
+    idle = timedelta(seconds=SESSION_IDLE_S)
+    with transaction(request) as session:
+        rows = sessions.list_sessions(session, idle=idle, now=now_of(request))
+        mine = sessions.find_session(session, session_of(request).sid or "")
+    context = {"sessions": rows, "current_id": mine.id if mine is not None else None}
+    return render(request, "sessions.html", context)
+
+
+@router.post("/admin/sessions/revoke")
+def revoke_session(
+    request: Request, session_id: Annotated[int, Form()], user: PageUser
+) -> Response:
+    users.require(user, users.ADMIN)
+    with transaction(request) as session:
+        row = sessions.revoke_session(session, session_id, actor=actor_of(user))
+        owner = session.get(User, row.user_id)
+    flash(request, f"Session {session_id} of {owner.name if owner else '?'} ended.")
+    return redirect("/admin/sessions")
+
+
+@router.post("/admin/sessions/revoke-user")
+def revoke_user_sessions(
+    request: Request, user_id: Annotated[int, Form()], user: PageUser
+) -> Response:
+    users.require(user, users.ADMIN)
+    with transaction(request) as session:
+        owner = session.get(User, user_id)
+        if owner is None:
+            raise NotFound("user", user_id)
+        ended = sessions.end_user_sessions(
+            session, user_id, reason="revoked by an admin", actor=actor_of(user)
+        )
+    flash(request, f"{ended} session(s) of {owner.name} ended.")
+    return redirect("/admin/sessions")

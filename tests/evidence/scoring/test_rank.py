@@ -91,3 +91,26 @@ def test_empty_pool_and_duplicate_ids() -> None:
 
 def test_a_claim_of_stop_words_only_scores_nothing() -> None:
     assert all(s.score == 0 for s in rank_passages("it is what it is", POOL))
+
+
+def test_a_search_engines_rank_orders_passages_the_keywords_cannot_tell_apart() -> None:
+    text = "North Korea sent troops to the border."
+    pool = [
+        passage(1, text, search_rank=12),
+        passage(2, text, search_rank=1),
+        passage(3, text),  # a page nobody ranked
+    ]
+    ranked = rank_passages(CLAIM, pool)
+    assert [s.passage_id for s in ranked] == [2, 1, 3]
+    assert ranked[0].components["search"] == 1.0
+    assert 0 < ranked[1].components["search"] < 1.0
+    assert ranked[2].components["search"] == 0.0
+
+
+def test_a_good_search_rank_does_not_overrule_a_much_better_passage() -> None:
+    pool = [
+        passage(1, "North Korea sent 2,500 troops to the border in 2017.", search_rank=30),
+        passage(2, "Recipes for kimchi vary from family to family.", search_rank=1),
+    ]
+    assert [s.passage_id for s in rank_passages(CLAIM, pool)] == [1, 2]
+    assert all(s.components["search"] == 0 for s in rank_passages(CLAIM, POOL))

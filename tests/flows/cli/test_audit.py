@@ -105,7 +105,11 @@ def test_anchor_catches_dropped_newest_events(db, cli, trail) -> None:  # type: 
     head = Anchor(report.events, report.head_hash)
     assert cli("audit", "verify", "--anchor", f"{head.seq}:{head.hash}").code == 0
     tamper_sql(db, f"DELETE FROM audit_event WHERE seq = {head.seq}")
-    assert cli("audit", "verify").code == 0  # a shorter chain is still a valid chain
+    # a shorter chain is still a valid chain, but the claim row no longer matches its
+    # latest remaining event (the dropped one recorded its last status change)
+    r = cli("audit", "verify")
+    assert r.code == 1 and "claim " in r.err and "status is 'published' in the table" in r.err
+    assert verify_audit(db.engine, warc_dir=db.data_dir / "warc", rows=False).ok
     r = cli("audit", "verify", "--anchor", f"{head.seq}:{head.hash}")
     assert r.code == 1 and f"anchor not matched at event {head.seq}" in r.err
     assert cli("audit", "verify", "--anchor", "12:nothex").code == 2
@@ -158,3 +162,37 @@ def test_chain_verifier_reports_head(db, trail) -> None:  # type: ignore[no-unty
     assert report.ok and report.head_hash == rows[-1].hash
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar() == len(rows)
+
+
+def test_rows_older_than_vouching_are_named_then_adopted(db, cli, trail) -> None:  # type: ignore[no-untyped-def]
+    # a row written the way data older than row vouching was: no event records it
+    tamper_sql(
+        db,
+        "INSERT INTO app_user (name, role, active, created_at) "
+        "VALUES ('legacy', 'auditor', true, CURRENT_TIMESTAMP)",
+    )
+    r = cli("audit", "verify", "--json")
+    report = json.loads(r.out)
+    assert r.code == 1 and report["kind"] == "unvouched" and report["unvouched"] == 1
+    assert "no audit event records it" in report["reason"] and "audit adopt" in report["reason"]
+    r = cli("audit", "adopt", "--json")
+    assert r.code == 0 and json.loads(r.out) == {"adopted": 1}, r.err
+    assert cli("audit", "verify").code == 0
+    # adoption is in the chain, under the user's subject, with who did it
+    with db.engine.connect() as conn:
+        subject, actor = conn.execute(
+            text("SELECT subject, actor FROM audit_event WHERE action = 'rows.adopted'")
+        ).one()
+    assert subject.startswith("user:") and actor.startswith("cli:")
+
+
+def test_adoption_never_absorbs_an_altered_row(db, cli, trail) -> None:  # type: ignore[no-untyped-def]
+    tamper_sql(
+        db,
+        "INSERT INTO app_user (name, role, active, created_at) "
+        "VALUES ('legacy', 'auditor', true, CURRENT_TIMESTAMP)",
+        f"UPDATE verdict SET rating = 'true' WHERE id = {trail.verdict_id}",
+    )
+    r = cli("audit", "adopt")
+    assert r.code != 0 and f"Not adopting: verdict {trail.verdict_id}: rating is 'true'" in r.err
+    assert "rows.adopted" not in {e.action for e in audit.iter_events(db.engine)}

@@ -42,8 +42,9 @@ def test_artlist_answer_becomes_ranked_candidates(api, settings, run_adapter):
     assert asked["format"] == "json"
     assert asked["maxrecords"] == "7"
     assert asked["query"] == "North Korea first direct offer talks"  # "US" is too short
-    assert asked["startdatetime"] == "20180204000000"
-    assert asked["enddatetime"] == "20180405235959"
+    # the news window: three years before the claim, sixty days after (corrections)
+    assert asked["startdatetime"] == "20150307000000"
+    assert asked["enddatetime"] == "20180505235959"
     assert [(c.url, c.rank, c.adapter) for c in out.candidates] == [
         ("https://a.example/1", 1, "gdelt"),
         ("https://b.example/2", 2, "gdelt"),

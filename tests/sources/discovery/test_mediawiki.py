@@ -73,8 +73,9 @@ def test_only_the_first_queries_are_sent_and_results_are_capped(api, settings, r
     out = run_adapter(
         MediaWikiAdapter(api.url(API), settings=settings), request_for(*queries, max_results=4)
     )
-    assert [q["srsearch"] for q in api.asked(API)] == queries[:3]
+    assert [q["srsearch"] for q in api.asked(API)] == queries[:5]  # QUERIES_PER_SEARCH
     assert api.asked(API)[0]["srlimit"] == "4"
+    assert api.asked(API)[0]["srprop"] == "snippet|timestamp"
     assert len(out.candidates) == 4
 
 

@@ -1,14 +1,30 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.discovery.config import MAX_QUERY_CHARS, MAX_QUERY_WORDS
+from sources.discovery.config import (
+    MAX_FAMILY_TERMS,
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
+    NEWS_WINDOW_AFTER_DAYS,
+    NEWS_WINDOW_BEFORE_DAYS,
+)
 from sources.discovery.match import best_match
-from sources.discovery.plan import core_words, plan_queries, salient_entities
+from sources.discovery.plan import (
+    FAMILIES,
+    PlannedQuery,
+    QueryPlan,
+    core_words,
+    plan,
+    plan_queries,
+    salient_entities,
+    search_dates,
+)
 from sources.discovery.words import content_words, match_key, strip_particle
 
 NK = "North Korea made its first direct offer of talks to the US"
@@ -125,3 +141,133 @@ def test_planning_is_deterministic_and_bounded_on_any_text(text):
     assert len(first) <= 5
     assert all(q and len(q) <= MAX_QUERY_CHARS + 2 for q in first)
     assert len(core_words(text)) <= MAX_QUERY_WORDS
+
+
+# -- query families (QueryPlan) --------------------------------------------------------------
+
+
+def families(p: QueryPlan) -> list[tuple[str, str]]:
+    return [(q.family, q.text) for q in p.queries]
+
+
+def test_the_plan_has_origin_topic_and_refutation_families():
+    p = plan(NK, claimant="Donald Trump", claim_date=date(2018, 3, 9))
+    assert families(p) == [
+        ("origin", '"Donald Trump" "first direct offer"'),
+        # short ones first (AND-semantics news search): the subjects, then the subject alone,
+        # then the subject with its key word
+        ("topic", '"North Korea" US'),
+        ("topic", '"North Korea"'),
+        ("topic", '"North Korea" direct'),
+        (
+            "refutation",
+            '"North Korea" US (denied OR clarified OR correction OR false OR "not the first" '
+            "OR misleading)",
+        ),
+        ("topic", '"North Korea" US direct offer'),
+        ("topic", '"North Korea" US talks'),
+    ]
+    assert all(1 <= len(q.terms) <= MAX_FAMILY_TERMS for q in p.queries)
+    assert p.texts == tuple(q.text for q in p.queries)
+
+
+def test_numbers_and_dates_make_the_second_topic_query():
+    claim = "Unemployment fell to 3.5% in March 2019, the lowest since 1969, Donald Trump said."
+    p = plan(claim)
+    topics = [q.terms for q in p.queries if q.family == "topic"]
+    assert ("Donald Trump", "3.5%", "2019") in topics
+    origin = next(q for q in p.queries if q.family == "origin")
+    assert origin.terms == ("Donald Trump", "lowest since 1969")
+
+
+def test_a_quote_is_the_origins_key_phrase_and_the_claimant_leads():
+    claim = 'The minister said "we will never raise taxes" on 3 March 2018 in London.'
+    origin = plan(claim, claimant="Boris Johnson").queries[0]
+    assert origin == PlannedQuery("origin", ("Boris Johnson", "we will never raise taxes"))
+
+
+def test_gdelt_rendering_is_short_and_follows_its_syntax():
+    rendered = plan(NK, claimant="Donald Trump").for_adapter("gdelt")
+    assert [r.query for r in rendered] == [
+        '"Donald Trump" "first direct offer"',
+        '"North Korea"',  # "US" is shorter than GDELT's 3 characters (and then a duplicate)
+        '"North Korea" direct',
+        '"North Korea" (denied OR clarified OR correction OR false OR "not the first" '
+        "OR misleading)",
+        '"North Korea" direct offer',
+        '"North Korea" talks',
+    ]
+    for r in rendered:
+        outside = re.sub(r"\([^)]*\)", "", re.sub(r'"[^"]*"', "", r.query)).split()
+        assert all(len(w) >= 3 for w in outside)
+        assert len(re.findall(r'"[^"]*"|\([^)]*\)|\S+', r.query)) <= MAX_FAMILY_TERMS + 1
+
+
+def test_mediawiki_rendering_uses_cirrussearch_syntax_without_or():
+    rendered = plan(NK, claimant="Donald Trump").for_adapter("mediawiki")
+    queries = [r.query for r in rendered]
+    assert '"North Korea" US talks' in queries
+    assert 'intitle:"North Korea" direct' in queries  # the record, not denials
+    assert not any(" OR " in q or "(" in q for q in queries)
+    assert [r.family for r in rendered] == [
+        "origin",
+        "topic",
+        "topic",
+        "topic",
+        "refutation",
+        "topic",
+        "topic",
+    ]
+
+
+def test_factcheck_search_gets_plain_origin_and_topic_queries():
+    rendered = plan(NK, claimant="Donald Trump").for_adapter("factcheck-api")
+    assert {r.family for r in rendered} == {"origin", "topic"}
+    assert not any('"' in r.query for r in rendered)
+
+
+def test_listing_adapters_get_match_keys_including_the_correction_words():
+    rendered = plan(NK).for_adapter("rss")
+    refutation = next(r for r in rendered if r.family == "refutation")
+    assert {"north", "korea", match_key("denied"), match_key("clarified")} <= set(refutation.terms)
+
+
+def test_the_news_window_reaches_past_the_claim_date():
+    assert search_dates(None) is None
+    start, end = search_dates(date(2018, 3, 9))
+    assert (date(2018, 3, 9) - start).days == NEWS_WINDOW_BEFORE_DAYS
+    assert (end - date(2018, 3, 9)).days == NEWS_WINDOW_AFTER_DAYS > 0
+    recorded = plan(NK, claim_date=date(2018, 3, 9)).as_json()
+    assert recorded["dates"] == {"from": start.isoformat(), "to": end.isoformat()}
+    assert recorded["queries"][0]["family"] == "origin"
+
+
+def test_a_claim_without_names_still_plans_topic_and_refutation():
+    p = plan("Vaccines cause autism")
+    # no name to anchor on: pairs of the specific words, then the refutation
+    assert [q.terms for q in p.queries if q.family == "topic"][:3] == [
+        ("Vaccines", "autism"),
+        ("Vaccines", "cause"),
+        ("autism", "cause"),
+    ]
+    assert "refutation" in [q.family for q in p.queries]
+    assert p.for_adapter("mediawiki")[-1].family == "topic"  # no name to look up
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["gdelt", "mediawiki", "rss", "factcheck-api"]))
+def test_family_plans_are_deterministic_and_bounded_on_any_text(text, kind):
+    first = plan(text).for_adapter(kind)
+    assert first == plan(text).for_adapter(kind)
+    assert len(first) <= 10
+    assert all(r.query and r.family in FAMILIES for r in first)
+    assert all(len(q.terms) <= MAX_FAMILY_TERMS for q in plan(text).queries)
+
+
+def test_names_are_also_searched_the_way_follow_up_reports_write_them():
+    p = plan("Athletic Corran has sacked manager Pete Lowell")
+    topics = [q.terms for q in p.queries if q.family == "topic"]
+    assert ("Corran", "Lowell") in topics and ("Lowell",) in topics
+    # a place qualifier is part of the name: "Korea" alone would find South Korea too
+    assert ("Korea",) not in [q.terms for q in plan(NK).queries]
+    assert ("Great Wall",) in [q.terms for q in plan("The Great Wall of China is visible").queries]

@@ -7,8 +7,11 @@ from sqlmodel import Session, col, func, select
 from evidence.audit import iter_events, verify_chain
 from evidence.models import AuditEvent, FactCheck, Run
 from evidence.models import Candidate as CandidateRow
+from evidence.scoring.rank import PassageInput
 from sources.discovery import SourceSpec
 from sources.discovery.base import Candidate, DiscoveryOutput, ExistingFactCheck
+from sources.discovery.followup import followup_plan
+from sources.discovery.plan import plan
 from sources.discovery.record import record_discovery
 from sources.discovery.run import AdapterFailure, DiscoveryResult, merge
 from tests.factories import make_claim
@@ -97,19 +100,26 @@ def test_candidates_fact_checks_and_failures_are_recorded_with_audit_events(db):
             .where(CandidateRow.claim_id == claim_id)
             .order_by(col(CandidateRow.id))
         ).all()
+        # the page two sources agree on leads the fused ranking
         assert [(r.url, r.adapter, r.query, r.rank) for r in rows] == [
             ("https://o.example/post", "origin", None, 0),
-            ("https://en.wikipedia.org/wiki/X", "mediawiki", "q1", 1),
             ("https://shared.example/a", "mediawiki", "q2", 2),
             ("https://shared.example/a", "gdelt", "q1", 1),
+            ("https://en.wikipedia.org/wiki/X", "mediawiki", "q1", 1),
             ("https://fc.example/review", "factcheck-api", "q1", 1),
         ]
         assert all(r.run_id == run_id for r in rows)
-        assert rows[1].title == "X" and rows[1].meta["snippet"] == "x"
-        assert rows[2].meta["proposals"] == [
-            {"adapter": "mediawiki", "source": "mediawiki", "query": "q2", "rank": 2}
+        assert rows[3].title == "X" and rows[3].meta["snippet"] == "x"
+        assert rows[1].meta["proposals"] == [
+            {
+                "adapter": "mediawiki",
+                "source": "mediawiki",
+                "family": "given",
+                "query": "q2",
+                "rank": 2,
+            }
         ]
-        assert rows[2].meta["order"] == rows[3].meta["order"] == 3
+        assert rows[1].meta["order"] == rows[2].meta["order"] == 2
 
         check = session.exec(select(FactCheck)).one()
         assert (check.source, check.publisher, check.rating, check.review_date) == (
@@ -136,7 +146,7 @@ def test_candidates_fact_checks_and_failures_are_recorded_with_audit_events(db):
         assert {
             (c["url"], c["adapter"], c["query"], c["rank"]) for c in proposed["candidates"]
         } == {(r.url, r.adapter, r.query, r.rank) for r in rows}
-        failed = events[-1].payload
+        failed = {k: v for k, v in events[-1].payload.items() if k != "v"}  # v: event version
         assert failed == {
             "claim_id": claim_id,
             "run_id": run_id,
@@ -184,3 +194,51 @@ def test_nothing_written_when_the_transaction_rolls_back(db):
             ).first()
             is None
         )
+
+
+def test_the_second_round_is_recorded_beside_the_first_in_the_search_window(db):
+    first_plan = plan(
+        "North Korea made its first direct offer of talks", claim_date=date(2018, 3, 9)
+    )
+    second_plan = followup_plan(
+        first_plan,
+        [
+            PassageInput(1, "Chung Eui-yong carried the offer from North Korea.", "https://a/1"),
+            PassageInput(2, "Chung Eui-yong briefed the White House.", "https://b/2"),
+        ],
+    )
+    search = {"source": "gdelt", "adapter": "gdelt", "family": "topic", "query": "x", "hits": 3}
+
+    def result(p, url: str) -> DiscoveryResult:
+        return DiscoveryResult(
+            queries=p.texts,
+            sources=("gdelt",),
+            candidates=(Candidate(url, "gdelt", "x", 1),),
+            fact_checks=(),
+            failures=(),
+            searches=({**search, "kept": [url]},),
+            plan=p,
+            round=p.round,
+        )
+
+    with Session(db.engine) as session:
+        claim = make_claim(session)
+        run = Run(claim_id=claim.id)
+        session.add(run)
+        session.flush()
+        record_discovery(session, claim.id, run.id, result(first_plan, "https://g/1"), actor="t")
+        record_discovery(
+            session, claim.id, run.id, result(second_plan, "https://g/2"), actor="t", first_order=2
+        )
+        session.commit()
+        window = session.get(Run, run.id).search_window
+        assert [s["round"] for s in window["searches"]] == [1, 2]
+        assert [p["round"] for p in window["plans"]] == [1, 2]
+        assert window["plans"][1]["queries"][0]["family"] == "followup"
+        assert window["dates"] == {"from": "2015-03-10", "to": "2018-05-08"}
+        assert session.get(Run, run.id).queries == [*first_plan.texts, *second_plan.texts]
+        orders = {
+            r.url: r.meta["order"]
+            for r in session.exec(select(CandidateRow).where(CandidateRow.run_id == run.id))
+        }
+        assert orders == {"https://g/1": 1, "https://g/2": 2}

@@ -8,7 +8,15 @@ import pytest
 
 from sources.discovery import ADAPTERS, SourceSpec, parse_source
 from sources.discovery.base import Adapter, Candidate, DiscoveryOutput, DiscoveryRequest
-from sources.discovery.run import FAILURE_KINDS, DiscoveryResult, discover, make_request, merge
+from sources.discovery.plan import PlannedQuery, QueryPlan
+from sources.discovery.run import (
+    FAILURE_KINDS,
+    DiscoveryResult,
+    discover,
+    make_request,
+    merge,
+    request_for_plan,
+)
 from sources.fetch import AsyncFetcher
 from tests.sources.discovery.conftest import Answer
 from tests.sources.discovery.support import request_for
@@ -134,7 +142,7 @@ def test_default_ports_fragments_and_tracking_parameters_merge():
     assert merged[1].meta["path"] == "/archive/page.html"
 
 
-def test_origin_candidates_come_first_then_sources_take_turns_by_rank():
+def test_origin_candidates_come_first_then_the_fused_ranking():
     def output(kind, *urls, start=1):
         return DiscoveryOutput(
             tuple(Candidate(u, kind, "q", i) for i, u in enumerate(urls, start=start))
@@ -147,23 +155,28 @@ def test_origin_candidates_come_first_then_sources_take_turns_by_rank():
             (SourceSpec("origin"), output("origin", "https://o/", "https://o/link", start=0)),
         ]
     )
+    # w/2, proposed by both sources, leads; then the two tops of one source each (the
+    # earlier source first), then the rest by rank
     assert [c.url for c in merged] == [
         "https://o/",
         "https://o/link",
+        "https://w/2",
         "https://w/1",
         "https://g/1",
-        "https://w/2",
         "https://g/2",
     ]
 
 
-def test_candidates_are_capped_per_claim(api, settings):
+def test_candidates_are_capped_per_claim_and_budgeted_per_source(api, settings):
     api.json("/w/api.php", search_answer(*(f"Page {i}" for i in range(12))))
-    capped = settings.model_copy(update={"max_candidates": 5})
+    capped = settings.model_copy(
+        update={"max_candidates": 5, "candidate_budgets": {"mediawiki": 8}}
+    )
     request = make_request("Kim Jong Un visited Beijing", settings=capped)
     result = run_discover(capped, request, [parse_source(f"mediawiki={api.url('/w/api.php')}")])
     assert len(result.candidates) == 5
-    assert result.capped == 0  # each adapter is asked for at most max_candidates already
+    assert result.capped == 3  # the wiki's budget is 8; the 5 best of the fused ranking stay
+    assert {q["srlimit"] for q in api.asked("/w/api.php")} == {"8"}
     many = settings.model_copy(update={"max_candidates": 3})
     result = run_discover(
         many,
@@ -179,7 +192,11 @@ def test_make_request_plans_queries_and_sizes_the_request(settings):
         settings=settings,
         origin_url="https://news.example/nk",
     )
-    assert request.queries[0] == "North Korea made first direct offer talks US"
+    assert request.plan is not None and request.queries == request.plan.texts
+    families = [q.family for q in request.plan.queries]
+    assert families[0] == "origin" and "refutation" in families
+    assert set(families) == {"origin", "topic", "refutation"}
+    assert request.queries[0] == '"North Korea" "first direct offer"'
     assert request.max_results == settings.max_candidates
     assert request.origin_url == "https://news.example/nk"
 
@@ -230,3 +247,48 @@ def test_the_claims_own_page_leads_even_when_no_origin_source_is_configured(api,
     assert [c.adapter for c in result.candidates][:2] == ["origin", "origin"]
     assert result.candidates[0].url == page
     assert result.candidates[-1].adapter == "mediawiki"
+
+
+def test_each_source_gets_its_budget_and_every_search_is_listed(api, settings):
+    api.json("/w/api.php", search_answer(*(f"Page {i}" for i in range(50))))
+    api.route("/feed.xml", Answer(RSS.encode(), content_type="application/rss+xml"))
+    budgets = settings.model_copy(
+        update={"candidate_budgets": {"mediawiki": 6, "rss": 2}, "max_candidates": 100}
+    )
+    specs = [
+        parse_source(f"mediawiki={api.url('/w/api.php')}"),
+        parse_source(f"rss={api.url('/feed.xml')}"),
+    ]
+    request = make_request("North Korea offers talks to Kim Jong Un", settings=budgets)
+    result = run_discover(budgets, request, specs)
+    by_adapter = [c.adapter for c in result.candidates]
+    assert by_adapter.count("mediawiki") == 6 and by_adapter.count("rss") == 1
+    assert {q["srlimit"] for q in api.asked("/w/api.php")} == {"6"}
+    wiki_searches = [s for s in result.searches if s["adapter"] == "mediawiki"]
+    assert [s["query"] for s in wiki_searches] == [q["srsearch"] for q in api.asked("/w/api.php")]
+    assert {s["family"] for s in wiki_searches} >= {"topic", "refutation"}
+    assert all(s["hits"] == 50 for s in wiki_searches)
+    kept = {url for s in result.searches for url in s["kept"]}
+    assert kept == {c.url for c in result.candidates}
+    assert result.plan is request.plan and result.round == 1
+
+
+def test_what_the_sources_say_about_a_page_counts_in_the_fused_ranking(api, settings):
+    # one search ranks Weather above Summit; Summit's snippet holds the claim's terms, so
+    # the fused ranking (engine rank + listed text) fetches it first
+    api.json(
+        "/w/api.php",
+        {
+            "query": {
+                "search": [
+                    {"title": "Weather", "snippet": "rain and sun"},
+                    {"title": "Summit", "snippet": "Kim Jong Un offers talks"},
+                ]
+            }
+        },
+    )
+    one = QueryPlan("Kim Jong Un offers talks", (PlannedQuery("topic", ("Kim Jong Un", "talks")),))
+    request = request_for_plan(one, settings)
+    result = run_discover(settings, request, [parse_source(f"mediawiki={api.url('/w/api.php')}")])
+    assert [(c.title, c.rank) for c in result.candidates] == [("Summit", 2), ("Weather", 1)]
+    assert result.candidates[0].meta["text"] == "Summit Kim Jong Un offers talks"

@@ -66,18 +66,20 @@ def test_index_children_and_news_titles_are_matched(api, settings, run_adapter):
         SitemapAdapter(top, settings=settings),
         request_for("North Korea direct talks US", "Pyongyang first direct offer talks"),
     )
-    # equally good matches keep listing order, and the newest child sitemap is listed first
+    # each page is the best match of one query and the second of the other: a tie, broken
+    # by the first query's ranking; the newest child sitemap is still read first
     assert [(c.url, c.query) for c in out.candidates] == [
-        ("https://daily.example/a/123", "Pyongyang first direct offer talks"),
         (
             "https://daily.example/2018/03/north-korea-offers-direct-talks-to-us.html",
             "North Korea direct talks US",
         ),
+        ("https://daily.example/a/123", "Pyongyang first direct offer talks"),
     ]
-    news = out.candidates[0]
+    assert [len(c.meta["hits"]) for c in out.candidates] == [2, 2]
+    news = out.candidates[1]
     assert news.title == "Pyongyang makes first direct offer of talks"
     assert news.meta["published"] == "2018-03-06T09:00:00+00:00"
-    assert out.candidates[1].meta["lastmod"] == "2018-03-06"
+    assert out.candidates[0].meta["lastmod"] == "2018-03-06"
     paths = [p for p, _ in api.requests]
     assert paths.index("/news.xml") < paths.index("/sitemap-pages.xml")
 

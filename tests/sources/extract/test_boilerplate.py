@@ -180,9 +180,14 @@ def test_a_heading_left_without_its_section_is_dropped() -> None:
 
 def test_news_article_keeps_the_story_and_drops_the_chrome() -> None:
     text = extracted("news_article.html").text
-    assert text.startswith("North Korea has told South Korean envoys")
+    # the standfirst from the article's own <header>, then the story
+    assert text.startswith("Envoys returning from Pyongyang say Kim Jong Un has also agreed")
+    assert "\n\nNorth Korea has told South Korean envoys" in text
     assert text.endswith("could reach the entire US mainland.")
     for chrome in (
+        "Asia\n",  # the kicker in the article's header
+        "Eleanor Park",  # the byline
+        "Tue 6 Mar 2018",
         "Skip to content",
         "Most read",
         "Gary Cohn",
@@ -315,3 +320,77 @@ def test_the_broken_page_is_read_like_a_browser_would() -> None:
     assert "accepted the invitation" in text
     assert "Home | Politics" not in text and "document.write" not in text
     assert "Copyright" not in text
+
+
+# --- names that describe a state, wrappers named like chrome, the climb -------------------
+
+
+def test_a_bem_modifier_or_a_bare_modifier_class_is_a_state_not_a_kind() -> None:
+    html = (
+        "<section class='TestReport__Section TestReport__Section--Ads'>"
+        f"<p>{PROSE}</p></section>"
+        f"<div class='field field--label-hidden'><p>{PROSE} Twice.</p></div>"
+        f"<div class='grid -fluid -menu'><p>{PROSE} Thrice.</p></div>"
+        "<div class='ad-slot'>Buy now</div>"
+    )
+    text = _text(html)
+    assert text.count("North Korea told") == 3
+    assert "Buy now" not in text
+
+
+def test_a_wrapper_named_like_chrome_that_holds_the_story_is_kept() -> None:
+    story = "".join(f"<p>{PROSE} Part {i}.</p>" for i in range(4))
+    html = f"<div class='share-zone'>{story}</div><div class='share-tools'>Share on X</div>"
+    text = _text(html)
+    assert text.count("North Korea told") == 4
+    assert "Share on X" not in text
+
+
+def test_comments_stay_out_however_long_they_are() -> None:
+    comments = "".join(
+        f"<p>Reader {i}: I disagree with every word of this piece.</p>" for i in range(30)
+    )
+    html = f"<article><p>{PROSE}</p></article><div id='comments'>{comments}</div>"
+    assert "Reader" not in _text(html)
+
+
+def test_the_standfirst_next_to_the_article_body_is_kept_a_short_label_is_not() -> None:
+    standfirst = (
+        "Envoys said the offer was the first of its kind, and officials in Washington "
+        "said they would study it carefully before answering."
+    )
+    html = (
+        "<article class='story'>"
+        f"<div class='excerpt'><p>{standfirst}</p></div>"
+        "<div class='label'>Exklusiv</div>"
+        f"<div itemprop='articleBody'><p>{PROSE}</p><p>{PROSE} Again.</p><p>{PROSE} More.</p></div>"
+        "</article>"
+    )
+    text = _text(html)
+    assert text.startswith(standfirst)
+    assert text.count("North Korea told") == 3
+    assert "Exklusiv" not in text
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Ähnliche Beiträge", "Mehr zum Thema", "À lire aussi", "Explore further", "Tags"],
+)
+def test_related_sections_headed_in_other_languages_go(heading: str) -> None:
+    html = (
+        f"<article><p>{PROSE}</p><section><h3>{heading}</h3>"
+        "<ul><li><a href='/a'>Another story</a></li><li><a href='/b'>And one more</a></li></ul>"
+        "<p>A teaser for a different story that is long enough to read as prose here.</p>"
+        "</section></article>"
+    )
+    text = _text(html)
+    assert heading not in text and "teaser" not in text
+    assert "North Korea told" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Tags: Nordkorea, USA", "Schlagwörter: Politik", "Kommentare geschlossen", "Rezept drucken"],
+)
+def test_chrome_lines_inside_the_article_go(line: str) -> None:
+    assert _text(f"<article><p>{PROSE}</p><p>{line}</p></article>") == PROSE

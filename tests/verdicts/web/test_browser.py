@@ -47,7 +47,7 @@ def test_a_reviewer_takes_the_next_claim_cites_evidence_and_decides(live: Live, 
     page.keyboard.press("r")
     page.keyboard.type("Both sources contradict the figure.")
     page.keyboard.press("Control+Enter")
-    page.wait_for_url(f"{live.url}/claims/{claim.id}")
+    page.wait_for_url(f"{live.url}/claims/{claim.id}#claim-heading")
     assert "Verdict recorded: false (published)." in page.locator(".flash").inner_text()
     with data(live.db) as s:
         verdict = s.exec(select(Verdict)).one()
@@ -129,7 +129,7 @@ def test_a_form_without_its_csrf_token_is_refused(live: Live, page: Any) -> None
     page.locator("form.take-next input[name=csrf_token]").evaluate("el => el.remove()")
     page.click("#take-next")
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text() == "403 · CsrfRejected"
+    assert page.locator("h1").inner_text() == "403 · Not allowed"
     with data(live.db) as s:
         assert s.exec(select(ReviewTask)).one().lease_holder is None
 
@@ -156,5 +156,8 @@ def test_script_payloads_show_as_text_and_run_nothing(live: Live, page: Any) -> 
     assert page.get_by_text(f"Passage {PAYLOAD} end").is_visible()
     assert page.locator("img").count() == 0
     page.click("text=archived copy")
-    assert f"Passage {PAYLOAD} end" in page.locator("#archived-body").inner_text()
+    assert f"Passage {PAYLOAD} end" in page.locator("#archived-text").inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    page.click("text=Raw archived record")
+    assert f"Passage {PAYLOAD} end" in page.locator("#archived-body").input_value()
     assert page.evaluate("typeof window.__pwned") == "undefined"

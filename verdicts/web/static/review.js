@@ -29,12 +29,25 @@
     items[current].scrollIntoView({ block: "nearest" });
   }
 
+  function countCited() {
+    var note = document.getElementById("cite-note");
+    if (!note) { return; }
+    var n = document.querySelectorAll("input[name='evidence_ids']:checked").length;
+    note.textContent = n ? n + (n === 1 ? " passage" : " passages") + " cited." :
+      "Cite passages with the Cite boxes on the cards.";
+  }
+
   function toggleCite() {
     var items = passages();
     if (current < 0 || current >= items.length) { return; }
     var box = items[current].querySelector("input[name='evidence_ids']");
-    if (box) { box.checked = !box.checked; }
+    if (box) { box.checked = !box.checked; countCited(); }
   }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.name === "evidence_ids") { countCited(); }
+  });
+  document.addEventListener("DOMContentLoaded", countCited);
 
   function chooseRating(n) {
     var radios = document.querySelectorAll("#verdict-form input[name='rating']");
