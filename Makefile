@@ -42,6 +42,7 @@ eval: $(STAMP)
 	$(BIN)/python -m bench.eval_ranking
 	$(BIN)/python -m bench.eval_evidence
 	$(BIN)/python -m bench.eval_e2e
+	$(BIN)/python -m bench.eval_demo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.flows

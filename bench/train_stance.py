@@ -42,7 +42,7 @@ from evidence.scoring.rank import PassageInput, ScoredPassage, rank_passages
 from evidence.scoring.ratings import CONCEPTS
 from evidence.scoring.select import Selection, select_evidence
 from evidence.scoring.stance import (
-    FEATURES,
+    LEARNED_FEATURES,
     WEIGHTS_FILE,
     ClaimFacts,
     CueStanceModel,
@@ -50,7 +50,7 @@ from evidence.scoring.stance import (
     Stance,
     StanceWeights,
 )
-from evidence.scoring.verdict import VERDICT_FEATURES, VerdictModel, verdict_features
+from evidence.scoring.verdict import LEARNED_VERDICT_FEATURES, VerdictModel, verdict_features
 
 DATA = Path(__file__).parent / "data" / "evidence_set.jsonl"
 TOP_K = 8  # the settings' defaults (evidence_top_k, max_per_site, match_threshold)
@@ -248,7 +248,7 @@ def fit_stance(
     for item in items:
         for passage, cues in zip(item.claim.passages, item.cues, strict=True):
             mark = item.claim.labels[str(passage.passage_id)]
-            rows.append([cues.features[name] for name in FEATURES])
+            rows.append([cues.features[name] for name in LEARNED_FEATURES])
             targets.append(STANCE_LABELS.index(GOLD_STANCE.get(mark, "none")))
     x = np.array(rows, dtype=float)
     y = np.array(targets, dtype=np.int64)
@@ -256,7 +256,7 @@ def fit_stance(
     weights = _balanced(y, len(STANCE_LABELS), {none: none_weight})
     fitted = fit_logistic(x, y, len(STANCE_LABELS), l2=l2, sample_weight=weights)
     return StanceWeights(
-        STANCE_LABELS, FEATURES, fitted.mean, fitted.scale, fitted.coef, fitted.intercept
+        STANCE_LABELS, LEARNED_FEATURES, fitted.mean, fitted.scale, fitted.coef, fitted.intercept
     )
 
 
@@ -277,14 +277,19 @@ def fit_verdict(
     rows = []
     for item, by_id in zip(items, stances, strict=True):
         found = verdict_features(item.claim.facts, compose(item, by_id))
-        rows.append([found[name] for name in VERDICT_FEATURES])
+        rows.append([found[name] for name in LEARNED_VERDICT_FEATURES])
     present = [c for c in CONCEPTS if any(i.claim.gold_rating == c for i in items)]
     y = np.array([present.index(i.claim.gold_rating) for i in items], dtype=np.int64)
     x = np.array(rows, dtype=float)
     # plain frequencies: a rare rating is suggested only when the evidence clearly says so
     fitted = fit_logistic(x, y, len(present), l2=l2, sample_weight=np.ones(len(y)))
     return VerdictModel(
-        tuple(present), VERDICT_FEATURES, fitted.mean, fitted.scale, fitted.coef, fitted.intercept
+        tuple(present),
+        LEARNED_VERDICT_FEATURES,
+        fitted.mean,
+        fitted.scale,
+        fitted.coef,
+        fitted.intercept,
     )
 
 

@@ -1,7 +1,8 @@
 """Who the audit chain names for an action: one spelling per channel, built here only.
 
 An actor is ``CHANNEL:NAME``: ``user:alice`` (a named reviewer acting through the CLI or a
-queue operation), ``web:alice`` (the same person through the web app), ``cli:root`` (an
+queue operation), ``web:alice`` (the same person through the web app), ``client:10.0.0.7``
+(an unauthenticated web client, e.g. a failed sign-in), ``cli:root`` (an
 unnamed command-line user, by OS account), ``flow-run:<uuid>`` (a Prefect flow run) and
 ``flow:local`` (a flow function called outside any run). Auditors filter on the channel,
 so it must never be spelled two ways.

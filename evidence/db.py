@@ -1,9 +1,10 @@
 """Engines, sessions and migrations.
 
-SQLite runs in WAL mode with a busy timeout, and every transaction starts with
-``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails at once with
-"database is locked" when another process wrote in between, whatever the busy timeout,
-and the audit chain reads the last event before it appends one.
+SQLite runs in WAL mode with a busy timeout, and every transaction that may write starts
+with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails at once
+with "database is locked" when another process wrote in between, whatever the busy
+timeout, and the audit chain reads the last event before it appends one. Work that only
+reads uses ``read_scope``: a deferred transaction, which never waits for the write lock.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from evidence.errors import NotMigrated
 from evidence.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_ONLY = "factcheck_read_only"  # execution option of a read scope's connections
 
 T = TypeVar("T")
 
@@ -57,7 +59,10 @@ def make_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a read scope's transaction is deferred: it takes no lock, and in WAL mode
+            # readers and the one writer never wait for each other
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -124,6 +129,23 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@lru_cache(maxsize=8)
+def _read_engine(engine: Engine) -> Engine:
+    """``engine`` (same pool) whose connections open deferred transactions on SQLite."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+@contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A transaction that only reads: one consistent snapshot, and on SQLite a plain
+    (deferred) ``BEGIN`` instead of ``BEGIN IMMEDIATE``, so it never takes nor waits for
+    the write lock. Nothing is committed: the scope ends with a rollback (a write made
+    here by mistake is lost, never half-kept); the rows read stay loaded after it."""
+    engine = engine or get_engine()
+    with Session(_read_engine(engine), expire_on_commit=False) as session:
+        yield session  # closing the session rolls the connection back, keeping the rows
 
 
 def insert_once(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:

@@ -244,8 +244,22 @@ class ReviewTask(SQLModel, table=True):
     version: int = 1
     reopen_count: int = 0
     reason: str | None = Field(default=None, sa_type=SAText)
+    assigned_to: str | None = Field(default=None, max_length=120)  # set by an editor
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class ClaimComment(SQLModel, table=True):
+    """A team note on a claim, threaded by ``parent_id``; never exported (only its
+    SHA-256 reaches the audit chain, in the ``comment.added`` event)."""
+
+    __tablename__ = "claim_comment"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="claim_comment.id")
+    author: str = Field(max_length=120)
+    text: str = Field(sa_type=SAText)
+    created_at: datetime = _ts()
 
 
 class Verdict(SQLModel, table=True):

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         description="discovery sources as KIND=URL, e.g. mediawiki=https://en.wikipedia.org/w/api.php",
     )
     max_candidates: int = Field(default=30, description="per-claim cap on candidate URLs")
+    batch_chunk: int = Field(
+        default=20, ge=1, description="claims per Prefect task in verify-batch and the nightly run"
+    )
     candidate_budgets: dict[str, int] = Field(
         default_factory=lambda: {
             "origin": 30,

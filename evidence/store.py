@@ -9,7 +9,13 @@ chosen (passage id, score, rank); each newly found fact-check adds a ``FactCheck
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from collections.abc import Sequence
+from typing import TypeVar
+
+from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel, col, select
 
 from evidence import audit
 from evidence.db import insert_once
@@ -17,21 +23,68 @@ from evidence.errors import BadInput
 from evidence.models import Evidence, FactCheck
 from evidence.scoring.select import MatchedFactCheck, SelectedPassage, Selection
 
+M = TypeVar("M", bound=SQLModel)
+INSERT_CHUNK = 500  # rows per INSERT: well under SQLite's 32,766 parameters
+
+
+def insert_rows(session: Session, rows: Sequence[M], key: str) -> None:
+    """Insert ``rows`` (new ORM rows of one model) in one multi-row INSERT per INSERT_CHUNK
+    rows, where the ORM sends one statement per row. Each row gets its id back through
+    RETURNING, matched on the column ``key`` (unique among ``rows``, so the order RETURNING
+    gives does not matter), and joins the session as a loaded row: ready for an audit
+    event's digest. Without RETURNING, the ORM's way. A unique violation propagates."""
+    if not rows:
+        return
+    if not session.get_bind().dialect.insert_returning:
+        session.add_all(rows)
+        session.flush()
+        return
+    table: Table = type(rows[0]).__table__  # type: ignore[attr-defined]
+    columns = [c.name for c in table.columns if c.name != "id"]
+    by_key = {getattr(row, key): row for row in rows}
+    for at in range(0, len(rows), INSERT_CHUNK):
+        values = [{c: getattr(row, c) for c in columns} for row in rows[at : at + INSERT_CHUNK]]
+        returned = insert(table).values(values).returning(table.c.id, table.c[key])
+        for row_id, row_key in session.execute(returned).all():
+            by_key[row_key].id = row_id
+    for row in rows:
+        make_transient_to_detached(row)
+        session.add(row)
+
 
 def record_evidence(
     session: Session, claim_id: int, run_id: int | None, selection: Selection, *, actor: str
 ) -> list[Evidence]:
     """Store ``selection`` for the claim inside the caller's transaction; returns the
-    active Evidence rows in rank order."""
-    rows = [_upsert_evidence(session, claim_id, run_id, chosen) for chosen in selection.evidence]
+    active Evidence rows in rank order.
+
+    One query reads the claim's evidence rows, updates go in place, new rows in one INSERT;
+    a concurrent run that inserted one of the same (claim, passage) pairs first makes that
+    INSERT fail, and then each new row takes the one-by-one path that updates the winner's."""
+    known = _claim_evidence(session, claim_id)
+    rows: list[Evidence] = []
+    fresh: list[int] = []  # where the new rows are in ``rows``
+    for chosen in selection.evidence:
+        passage_id = _passage_id(chosen)
+        found = known.get(passage_id)
+        if found is None:
+            fresh.append(len(rows))
+            found = Evidence(claim_id=claim_id, passage_id=passage_id, score=0, rank=0)
+        else:
+            session.add(found)
+        rows.append(_fill(found, run_id, chosen))
+    if fresh:
+        try:
+            with session.begin_nested():
+                insert_rows(session, [rows[i] for i in fresh], key="passage_id")
+        except IntegrityError:
+            for i in fresh:
+                rows[i] = _upsert_evidence(session, claim_id, run_id, selection.evidence[i])
     kept = {row.passage_id for row in rows}
-    stale = session.exec(
-        select(Evidence).where(Evidence.claim_id == claim_id, col(Evidence.active).is_(True))
-    ).all()
+    stale = [row for row in known.values() if row.active and row.passage_id not in kept]
     for row in stale:
-        if row.passage_id not in kept:
-            row.active = False
-            session.add(row)
+        row.active = False
+        session.add(row)
     for matched in selection.fact_checks:
         _upsert_fact_check(session, claim_id, matched, actor=actor)
     session.flush()
@@ -56,6 +109,12 @@ def record_evidence(
     )
     audit.record(session, event, actor=actor, rows=[*rows, *stale])
     return rows
+
+
+def _claim_evidence(session: Session, claim_id: int) -> dict[int, Evidence]:
+    """The claim's Evidence rows (active or not) by passage id, in one query."""
+    rows = session.exec(select(Evidence).where(Evidence.claim_id == claim_id)).all()
+    return {row.passage_id: row for row in rows}
 
 
 def _passage_id(chosen: SelectedPassage) -> int:

@@ -1,33 +1,79 @@
 """`nightly-reverify`: re-fetch, detect drift, discover anew, re-open on material change.
 
-One task per claim (each fans out over its pages inside); one table artifact for the night.
+One task per chunk of ``FACTCHECK_BATCH_CHUNK`` claims (each claim fans out over its pages
+inside); one table artifact for the night.
 Schedules are attached at deployment (`flows.deploy`), never here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from evidence.errors import BadInput
+from evidence.settings import get_settings
 from flows import reverify
 from flows.steps import VerifyConfig, require_sources
-from flows.verify import _actor, _no_retry_on_bad_input, _sentence, fetcher_scope
+from flows.verify import ChunkUnfinished, _actor, _sentence, chunks, fetcher_scope
+
+
+@dataclass
+class NightBook:
+    """What the night's chunks have finished (shared by the flow and its chunk tasks): a
+    retried chunk redoes only the claims that did not finish."""
+
+    gate: asyncio.Semaphore  # claims in flight across all chunks
+    done: dict[int, reverify.DriftReport] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)  # latest transient failure per claim
+
+
+_night_book: contextvars.ContextVar[NightBook | None] = contextvars.ContextVar(
+    "factcheck_night_book", default=None
+)
 
 
 @task(
-    name="reverify-claim",
+    name="reverify-chunk",
     cache_policy=NO_CACHE,
     retries=1,
     retry_delay_seconds=10,
-    retry_condition_fn=_no_retry_on_bad_input,
 )
-async def reverify_task(claim_id: int, config: VerifyConfig) -> reverify.DriftReport:
-    async with fetcher_scope() as fetcher:
-        return await reverify.reverify_claim(claim_id, fetcher, actor=_actor(), config=config)
+async def reverify_chunk_task(
+    claim_ids: list[int], config: VerifyConfig
+) -> list[reverify.DriftReport]:
+    """``FACTCHECK_BATCH_CHUNK`` claims per task (see flows/verify.py ``verify_chunk_task``):
+    bad input fails a claim for good, any other failure retries the chunk once for the
+    claims that did not finish."""
+    book = _night_book.get() or NightBook(asyncio.Semaphore(4))
+
+    async def one(claim_id: int) -> None:
+        async with book.gate, fetcher_scope() as fetcher:
+            try:
+                report = await reverify.reverify_claim(
+                    claim_id, fetcher, actor=_actor(), config=config
+                )
+            except BadInput as exc:
+                report = reverify.DriftReport(claim_id, error=_sentence(exc))
+            except Exception as exc:  # noqa: BLE001 - retried with the chunk, then reported
+                book.errors[claim_id] = _sentence(exc)
+                return
+        book.done[claim_id] = report
+        book.errors.pop(claim_id, None)
+
+    await asyncio.gather(*(one(c) for c in claim_ids if c not in book.done))
+    unfinished = [c for c in claim_ids if c not in book.done]
+    if unfinished:
+        raise ChunkUnfinished(
+            f"{len(unfinished)} of {len(claim_ids)} claims failed: "
+            + "; ".join(f"claim {c}: {book.errors.get(c, 'unknown error')}" for c in unfinished)
+        )
+    return [book.done[c] for c in claim_ids]
 
 
 @flow(name="nightly-reverify")
@@ -44,18 +90,25 @@ async def nightly_reverify(
     config = config or VerifyConfig()
     require_sources(config)
     claim_ids = reverify.claims_to_reverify(limit)
-    gate = asyncio.Semaphore(max(1, concurrency))
-    reports: list[reverify.DriftReport] = []
+    book = NightBook(asyncio.Semaphore(max(1, concurrency)))
+    token = _night_book.set(book)
 
-    async def one(claim_id: int) -> None:
-        async with gate:
-            try:
-                reports.append(await reverify_task(claim_id, config))
-            except Exception as exc:  # noqa: BLE001 - one claim never stops the night
-                reports.append(reverify.DriftReport(claim_id, error=_sentence(exc)))
+    async def run_chunk(chunk: list[int]) -> None:
+        try:
+            await reverify_chunk_task(chunk, config)
+        except Exception as exc:  # noqa: BLE001 - one claim never stops the night
+            for claim_id in chunk:
+                if claim_id not in book.done:
+                    error = book.errors.get(claim_id) or _sentence(exc)
+                    book.done[claim_id] = reverify.DriftReport(claim_id, error=error)
 
-    async with fetcher_scope():
-        await asyncio.gather(*(one(c) for c in claim_ids))
+    try:
+        async with fetcher_scope():
+            size = get_settings().batch_chunk
+            await asyncio.gather(*(run_chunk(c) for c in chunks(claim_ids, size)))
+    finally:
+        _night_book.reset(token)
+    reports = list(book.done.values())
     reports.sort(key=lambda r: r.claim_id)
     rows = [night_row(r) for r in reports]
     await acreate_table_artifact(

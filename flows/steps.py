@@ -1,13 +1,16 @@
 """The verification steps as plain functions; `flows.verify` wraps them as Prefect tasks.
 
-Each step does one thing and commits its own transaction, so a crash between steps loses
-at most the step in flight, and running a claim again picks up what is already recorded:
+Each step does one thing; reads go through ``read_scope`` (no write lock on SQLite) and
+each step's writes are one transaction (a fetch round's after fetching; ``rank`` with
+``then_route`` also routes), so a crash loses at most the step in flight, and running a
+claim again picks up what is already recorded:
 
 - ``start_run``         the run row (queries, sources), claim status ``verifying``
 - ``discover``          adapters → candidate rows (unique per claim, URL and adapter)
-- ``fetch_candidates``  fetch + archive + extract; a URL already fetched in full is reused,
-                        so a re-run writes no second fetch or passage rows for it; the fetch
-                        row and its passages are written in one transaction
+- ``fetch_candidates``  fetch + archive + extract; a URL already fetched in full is reused
+                        (one look-up for all the URLs), so a re-run writes no second fetch or
+                        passage rows for it; the round's fetch rows and passages are written
+                        in one transaction
 - ``rank``              BM25 + agreement features over the claim's pages → evidence rows
                         (unique per claim and passage), search window on the run
 - ``route``             review task (one per claim), run finished, claim ``queued``
@@ -28,12 +31,12 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
 from evidence import audit, claims
 from evidence.archive import read_record
-from evidence.db import get_engine, session_scope
+from evidence.db import get_engine, read_scope, session_scope
 from evidence.errors import BadInput
 from evidence.models import Candidate as CandidateRow
 from evidence.models import Claim, Document, FactCheck, Fetch, Passage, Run
@@ -56,7 +59,7 @@ from sources.discovery.run import DiscoveryResult, discover, make_request, reque
 from sources.extract import extract
 from sources.llm import stance_model_from_settings, suggester_from_settings
 from sources.results import Extraction, FetchResult
-from sources.store import extract_result, previous_fetch, store_page
+from sources.store import extract_result, store_page, url_forms
 from sources.urls import normalize_url
 from verdicts.queue import enqueue
 
@@ -156,7 +159,7 @@ def require_sources(config: VerifyConfig, settings: Settings | None = None) -> l
 
 def needs_verification(claim_id: int, *, force: bool = False) -> str | None:
     """None when the claim should be verified, else the reason to skip it."""
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
         if claim.status == "duplicate":
             return f"near-duplicate of claim {claim.duplicate_of_id}"
@@ -167,18 +170,24 @@ def needs_verification(claim_id: int, *, force: bool = False) -> str | None:
 
 def finish_run(run_id: int, *, status: str, actor: str, error: str | None = None) -> None:
     with session_scope(get_engine()) as session:
-        run = session.get(Run, run_id)
-        assert run is not None
-        run.status, run.error, run.finished_at = status, error, utcnow()
-        session.add(run)
-        audit.record(
-            session,
-            audit.RunFinished(claim_id=run.claim_id, run_id=run_id, status=status, error=error),
-            actor=actor,
-        )
-        claim = claims.get_claim(session, run.claim_id)
-        if status == "failed" and claim.status == "verifying":  # never a reviewed claim
-            claims.set_status(session, claim, "failed", actor=actor)
+        _finish_in(session, run_id, status=status, actor=actor, error=error)
+
+
+def _finish_in(
+    session: Session, run_id: int, *, status: str, actor: str, error: str | None = None
+) -> None:
+    run = session.get(Run, run_id)
+    assert run is not None
+    run.status, run.error, run.finished_at = status, error, utcnow()
+    session.add(run)
+    audit.record(
+        session,
+        audit.RunFinished(claim_id=run.claim_id, run_id=run_id, status=status, error=error),
+        actor=actor,
+    )
+    claim = claims.get_claim(session, run.claim_id)
+    if status == "failed" and claim.status == "verifying":  # never a reviewed claim
+        claims.set_status(session, claim, "failed", actor=actor)
 
 
 # -- discover -------------------------------------------------------------------------------
@@ -195,7 +204,7 @@ async def discover_for(
 ) -> DiscoveryResult:
     settings = settings or get_settings()
     specs = sources_from_settings(settings, config.sources)
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
         request = make_request(
             claim.text,
@@ -230,13 +239,30 @@ async def discover_for(
 
 def _reusable(session: Session, url: str) -> Fetch | None:
     """A full earlier fetch of ``url`` whose passages are recorded."""
-    previous = previous_fetch(session, url)
-    if previous is None or previous.id is None:
-        return None
-    has_passages = session.exec(
-        select(func.count()).select_from(Passage).where(Passage.fetch_id == previous.id)
-    ).one()
-    return previous if has_passages else None
+    return _reusable_many(session, [url]).get(url)
+
+
+def _reusable_many(session: Session, urls: Sequence[str]) -> dict[str, Fetch]:
+    """URL -> its newest full earlier fetch (``sources.store.previous_fetch``), for the
+    URLs whose newest full fetch has its passages recorded; one query for all of them."""
+    forms = {url: url_forms(url) for url in urls}
+    every = sorted({form for f in forms.values() for form in f})
+    if not every:
+        return {}
+    extracted = exists().where(col(Passage.fetch_id) == col(Fetch.id))
+    rows = session.exec(
+        select(Fetch, extracted)
+        .where(col(Fetch.requested_url).in_(every))
+        .where(Fetch.status_code == 200, col(Fetch.error_kind).is_(None))
+        .where(col(Fetch.sha256).is_not(None))
+        .order_by(col(Fetch.fetched_at).desc(), col(Fetch.id).desc())
+    ).all()
+    found: dict[str, Fetch] = {}
+    for url, wanted in forms.items():
+        newest = next(((f, has) for f, has in rows if f.requested_url in wanted), None)
+        if newest is not None and newest[1] and newest[0].id is not None:
+            found[url] = newest[0]
+    return found
 
 
 def _attempted_in_run(session: Session, run_id: int | None) -> dict[str, Fetch]:
@@ -256,26 +282,38 @@ def _attempted_in_run(session: Session, run_id: int | None) -> dict[str, Fetch]:
 
 
 def _reusable_url(url: str) -> bool:
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         return _reusable(session, url) is not None
 
 
 def store_result(result: FetchResult, *, run_id: int | None, actor: str) -> Page:
     """One transaction: the fetch row, then (for a page) its passages."""
-    extraction = extract_result(result)  # pure, outside the transaction
+    return store_results([result], run_id=run_id, actor=actor)[0]
+
+
+def store_results(results: Sequence[FetchResult], *, run_id: int | None, actor: str) -> list[Page]:
+    """One transaction for a round of fetches: each fetch row, then (for a page) its
+    passages. A crash before the commit records none of them, and the next run fetches them
+    again; after it, the next run reuses every page recorded in full."""
+    extractions = [extract_result(result) for result in results]  # pure, outside it
+    pages: list[Page] = []
     with session_scope(get_engine()) as session:
-        row = store_page(session, result, extraction, actor=actor, run_id=run_id).fetch
-        checks = embedded_fact_checks(extraction, row) if extraction else ()
-        return Page(
-            url=result.url,
-            document_id=row.document_id,
-            fetch_id=row.id,
-            ok=result.ok,
-            reused=False,
-            error_kind=result.error_kind,
-            error=result.error,
-            fact_checks=checks,
-        )
+        for result, extraction in zip(results, extractions, strict=True):
+            row = store_page(session, result, extraction, actor=actor, run_id=run_id).fetch
+            checks = embedded_fact_checks(extraction, row) if extraction else ()
+            pages.append(
+                Page(
+                    url=result.url,
+                    document_id=row.document_id,
+                    fetch_id=row.id,
+                    ok=result.ok,
+                    reused=False,
+                    error_kind=result.error_kind,
+                    error=result.error,
+                    fact_checks=checks,
+                )
+            )
+    return pages
 
 
 def embedded_fact_checks(extraction: Extraction, row: Fetch) -> tuple[FactCheckInput, ...]:
@@ -311,8 +349,9 @@ async def fetch_candidates(
     """Fetch what is not yet recorded in full; everything else is reused as it stands."""
     pages: list[Page] = []
     todo: list[Candidate] = []
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         attempted = _attempted_in_run(session, run_id)
+        reusable = _reusable_many(session, [c.url for c in candidates])
         for candidate in candidates:
             failed = attempted.get(candidate.url)
             if failed is not None:  # this run already tried it (the origin page): no retry
@@ -328,67 +367,88 @@ async def fetch_candidates(
                     )
                 )
                 continue
-            reused = _reused_page(session, candidate.url)
-            if reused is not None:
-                pages.append(reused)
+            row = reusable.get(candidate.url)
+            if row is not None:
+                pages.append(_page_of(candidate.url, row))
             else:
                 todo.append(candidate)
-    fetched = await asyncio.gather(
-        *(_fetch_once(c, fetcher, run_id=run_id, actor=actor) for c in todo)
-    )
+    fetched = await _fetch_round(todo, fetcher, run_id=run_id, actor=actor)
     return [*pages, *fetched]
 
 
-def _reused_page(session: Session, url: str) -> Page | None:
+def _page_of(url: str, reused: Fetch) -> Page:
     """A page recorded in full earlier, with the ClaimReviews its archived copy embeds."""
-    reused = _reusable(session, url)
-    if reused is None:
-        return None
     extraction = reextract(reused)
     checks = embedded_fact_checks(extraction, reused) if extraction else ()
     return Page(url, reused.document_id, reused.id, True, True, fact_checks=checks)
-
-
-def _reused_page_now(url: str) -> Page | None:
-    with Session(get_engine()) as session:
-        return _reused_page(session, url)
 
 
 # URL -> the page being fetched, per shared fetcher (a batch shares one across its claims)
 _INFLIGHT: weakref.WeakKeyDictionary[Any, dict[str, asyncio.Future[Page | None]]] = (
     weakref.WeakKeyDictionary()
 )
+# URL -> the page fetched and recorded in full, per shared fetcher (the newest DONE_PAGES)
+_DONE: weakref.WeakKeyDictionary[Any, dict[str, Page]] = weakref.WeakKeyDictionary()
+DONE_PAGES = 4096
 
 
-async def _fetch_once(
-    candidate: Candidate, fetcher: Any, *, run_id: int | None, actor: str
-) -> Page:
-    """Fetch and record one candidate, once per URL across the claims sharing ``fetcher``:
-    a claim that needs a page another claim is fetching waits for that page instead of
-    asking the site a second time."""
+async def _fetch_round(
+    candidates: Sequence[Candidate], fetcher: Any, *, run_id: int | None, actor: str
+) -> list[Page]:
+    """Fetch the candidates, then record them all in one transaction; once per URL across
+    the claims sharing ``fetcher``: a claim that needs a page another claim is fetching
+    waits for that page instead of asking the site a second time."""
     inflight = _INFLIGHT.setdefault(fetcher, {})
-    running = inflight.get(candidate.url)
-    if running is not None:
-        shared = await asyncio.shield(running)
-        if shared is not None:
-            return replace(shared, reused=True)
-    future: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
-    inflight[candidate.url] = future
-    page: Page | None = None
+    done = _DONE.setdefault(fetcher, {})
+    pages: dict[str, Page] = {}
+    waits: dict[str, asyncio.Future[Page | None]] = {}
+    mine: dict[str, tuple[Candidate, asyncio.Future[Page | None]]] = {}
+    for candidate in candidates:
+        url = candidate.url
+        if url in pages or url in waits or url in mine:
+            continue
+        if (finished := done.get(url)) is not None:
+            # another claim finished it since our look-up: no second fetch, and no look-up
+            # per URL in the database to find that out
+            pages[url] = replace(finished, reused=True)
+        elif (running := inflight.get(url)) is not None:
+            waits[url] = running
+        else:
+            future: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
+            inflight[url] = future
+            mine[url] = (candidate, future)
+    stored: list[Page] = []
     try:
-        # the other claim may have finished it between our look-up and now
-        page = await asyncio.to_thread(_reused_page_now, candidate.url)
-        if page is None:
-            if is_local(candidate):
-                result = await asyncio.to_thread(load_local, candidate)
-            else:
-                result = await fetcher.get(candidate.url)
-            page = await asyncio.to_thread(store_result, result, run_id=run_id, actor=actor)
-        return page
+        results = await asyncio.gather(*(_get(c, fetcher) for c, _ in mine.values()))
+        if results:
+            stored = await asyncio.to_thread(store_results, results, run_id=run_id, actor=actor)
     finally:
-        if inflight.get(candidate.url) is future:
-            del inflight[candidate.url]
-        future.set_result(page)
+        outcomes: list[Page | None] = [*stored] if stored else [None] * len(mine)
+        for (url, (_, future)), page in zip(mine.items(), outcomes, strict=True):
+            if inflight.get(url) is future:
+                del inflight[url]
+            future.set_result(page)
+    for url, page in zip(mine, stored, strict=True):
+        pages[url] = page
+        if page.ok:
+            done[url] = page
+            while len(done) > DONE_PAGES:  # oldest first: a batch's memory stays flat
+                del done[next(iter(done))]
+    for url, running in waits.items():
+        shared = await asyncio.shield(running)
+        if shared is None:  # the claim fetching it failed: fetch it ourselves
+            by_url = {c.url: c for c in candidates}
+            pages[url] = (await _fetch_round([by_url[url]], fetcher, run_id=run_id, actor=actor))[0]
+        else:
+            pages[url] = replace(shared, reused=True)
+    return [pages[c.url] for c in candidates]
+
+
+async def _get(candidate: Candidate, fetcher: Any) -> FetchResult:
+    if is_local(candidate):
+        return await asyncio.to_thread(load_local, candidate)
+    result: FetchResult = await fetcher.get(candidate.url)
+    return result
 
 
 # -- rank -----------------------------------------------------------------------------------
@@ -470,7 +530,7 @@ def preliminary_top(
     discovery reads to follow the story. Read-only."""
     document_ids = sorted({p.document_id for p in pages if p.ok and p.document_id is not None})
     ranks = search_ranks(claim_id, run_id)
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
         pool = with_search_ranks(claim_passages(session, document_ids), ranks)
     return rank_passages(claim.text, pool, claim_date=claim.claim_date)[:limit]
@@ -483,39 +543,64 @@ def rank(
     *,
     actor: str,
     extra_fact_checks: Sequence[FactCheckInput] = (),
+    then_route: bool = False,
 ) -> VerifyOutcome:
+    """Rank the claim's pages and record the evidence, the suggested verdict and the search
+    window. Reads in a read-only transaction and ranks outside any, then writes in one
+    transaction; with ``then_route`` that transaction also queues the claim for review and
+    closes the run (``route``): all the claim writes after fetching, as one unit."""
     document_ids = sorted({p.document_id for p in pages if p.ok and p.document_id is not None})
-    ranks = search_ranks(claim_id, run_id)  # outside the write session (SQLite locks)
-    with session_scope(get_engine()) as session:
+    ranks = search_ranks(claim_id, run_id)
+    settings = get_settings()
+    with read_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
         pool = with_search_ranks(claim_passages(session, document_ids), ranks)
-        ranked = rank_passages(claim.text, pool, claim_date=claim.claim_date)
-        if get_settings().semantic_rerank:
-            ranked = _semantic().rerank(claim.text, ranked)
-        checks = [
-            *(fc for p in pages for fc in p.fact_checks),
-            *_api_fact_checks(session, claim_id),
-            *extra_fact_checks,
-        ]
-        settings = get_settings()
-        facts = ClaimFacts(claim.text, claim.claimant, claim.claim_date)
-        matched = match_fact_checks(claim.text, checks, threshold=settings.match_threshold)
-        judged = ranked[:STANCE_POOL]  # best first: a model-backed stance reads the first ones
-        stances = stance_model_from_settings(settings).classify(
-            facts, [s.passage for s in judged], fact_checks=matched
-        )
-        selection = select_evidence(
+        api_checks = _api_fact_checks(session, claim_id)
+        run = session.get(Run, run_id)
+        assert run is not None
+        window, queries = dict(run.search_window), run.queries
+    ranked = rank_passages(claim.text, pool, claim_date=claim.claim_date)
+    if settings.semantic_rerank:
+        ranked = _semantic().rerank(claim.text, ranked)
+    checks = [*(fc for p in pages for fc in p.fact_checks), *api_checks, *extra_fact_checks]
+    facts = ClaimFacts(claim.text, claim.claimant, claim.claim_date)
+    matched = match_fact_checks(claim.text, checks, threshold=settings.match_threshold)
+    judged = ranked[:STANCE_POOL]  # best first: a model-backed stance reads the first ones
+    stances = stance_model_from_settings(settings).classify(
+        facts, [s.passage for s in judged], fact_checks=matched
+    )
+    selection = select_evidence(
+        claim.text,
+        ranked,
+        fact_checks=checks,
+        top_k=settings.evidence_top_k,
+        max_per_site=settings.max_per_site,
+        match_threshold=settings.match_threshold,
+        stances={s.passage_id: st for s, st in zip(judged, stances, strict=True)},
+    )
+    suggestion = suggester_from_settings(settings).suggest(
+        facts, selection, fact_checks=selection.fact_checks, scale=settings.rating_scale
+    )
+    window.update(
+        search_window(
             claim.text,
             ranked,
-            fact_checks=checks,
-            top_k=settings.evidence_top_k,
-            max_per_site=settings.max_per_site,
-            match_threshold=settings.match_threshold,
-            stances={s.passage_id: st for s, st in zip(judged, stances, strict=True)},
+            sources=window.get("sources", []),
+            queries=queries,
+            claim_date=claim.claim_date,
+            adapter_errors=window.get("adapter_errors", []),
         )
-        suggestion = suggester_from_settings(settings).suggest(
-            facts, selection, fact_checks=selection.fact_checks, scale=settings.rating_scale
-        )
+    )
+    listed = selection.as_list()
+    outcome = VerifyOutcome(
+        claim_id=claim_id,
+        run_id=run_id,
+        status="ranked",
+        evidence=[e for e in listed if e["kind"] == "passage"],
+        fact_checks=[e for e in listed if e["kind"] == "fact_check"],
+        suggestion=suggestion.as_json(),
+    )
+    with session_scope(get_engine()) as session:
         record_evidence(session, claim_id, run_id, selection, actor=actor)
         run = session.get(Run, run_id)
         assert run is not None
@@ -532,17 +617,6 @@ def rank(
             ),
             actor=actor,
         )
-        window = dict(run.search_window)
-        window.update(
-            search_window(
-                claim.text,
-                ranked,
-                sources=window.get("sources", []),
-                queries=run.queries,
-                claim_date=claim.claim_date,
-                adapter_errors=window.get("adapter_errors", []),
-            )
-        )
         run.search_window = window
         session.add(run)
         audit.record(
@@ -550,15 +624,10 @@ def rank(
             audit.SearchWindowRecorded(claim_id=claim_id, run_id=run_id, window=window),
             actor=actor,
         )
-        listed = selection.as_list()
-    return VerifyOutcome(
-        claim_id=claim_id,
-        run_id=run_id,
-        status="ranked",
-        evidence=[e for e in listed if e["kind"] == "passage"],
-        fact_checks=[e for e in listed if e["kind"] == "fact_check"],
-        suggestion=suggestion.as_json(),
-    )
+        if then_route:
+            _route_in(session, claim_id, outcome, actor=actor)
+            _finish_in(session, run_id, status="done", actor=actor)
+    return outcome
 
 
 # -- route ----------------------------------------------------------------------------------
@@ -570,27 +639,31 @@ def priority_for(claim: Claim, outcome: VerifyOutcome) -> int:
 
 
 def route(claim_id: int, run_id: int, outcome: VerifyOutcome, *, actor: str) -> int:
-    """Queue the claim for review (one task per claim) and close the run; the task id."""
-
+    """Queue the claim for review (one task per claim) and close the run, in one
+    transaction; the task id."""
     with session_scope(get_engine()) as session:
-        claim = claims.get_claim(session, claim_id)
-        task = enqueue(session, claim_id, priority=priority_for(claim, outcome), actor=actor)
-        assert task.id is not None
-        task_id = task.id
-        if claim.status == "verifying":  # its task already existed: left so by an older run
-            claims.set_status(session, claim, STATUS_OF_TASK[task.state], actor=actor)
-    finish_run(run_id, status="done", actor=actor)
+        task_id = _route_in(session, claim_id, outcome, actor=actor)
+        _finish_in(session, run_id, status="done", actor=actor)
     return task_id
 
 
+def _route_in(session: Session, claim_id: int, outcome: VerifyOutcome, *, actor: str) -> int:
+    claim = claims.get_claim(session, claim_id)
+    task = enqueue(session, claim_id, priority=priority_for(claim, outcome), actor=actor)
+    assert task.id is not None
+    if claim.status == "verifying":  # its task already existed: left so by an older run
+        claims.set_status(session, claim, STATUS_OF_TASK[task.state], actor=actor)
+    return task.id
+
+
 def top_evidence(claim_id: int, limit: int = 5) -> list[dict[str, Any]]:
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         return claims.claim_evidence(session, claim_id)[:limit]
 
 
 def claim_evidence_report(claim_id: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The claim's active evidence in display order and its latest suggested verdict."""
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         return claims.claim_evidence(session, claim_id), claims.latest_suggestion(session, claim_id)
 
 
@@ -616,7 +689,7 @@ async def discover_followup(
     and ranks the claim again."""
     settings = settings or get_settings()
     specs = [s for s in sources_from_settings(settings, config.sources) if s.kind != "origin"]
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         claim = claims.get_claim(session, claim_id)
         first = plan(claim.text, claimant=claim.claimant, claim_date=claim.claim_date)
         second = followup_plan(
@@ -640,7 +713,7 @@ def search_ranks(claim_id: int, run_id: int | None = None) -> dict[str, int]:
     if run_id is not None:
         query = query.where(CandidateRow.run_id == run_id)
     ranks: dict[str, int] = {}
-    with Session(get_engine()) as session:
+    with read_scope(get_engine()) as session:
         for row in session.exec(query).all():
             order = row.meta.get("order") if isinstance(row.meta, dict) else None
             if isinstance(order, int) and order < ranks.get(row.url, order + 1):

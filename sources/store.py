@@ -26,6 +26,7 @@ from evidence import audit
 from evidence.db import insert_once
 from evidence.errors import BadInput, FactcheckError
 from evidence.models import Document, Fetch, Passage
+from evidence.store import insert_rows
 from evidence.types import utcnow
 from sources.extract import extract
 from sources.results import Extraction, FetchResult
@@ -48,7 +49,8 @@ def _normalized(url: str | None) -> str | None:
         return None
 
 
-def _url_forms(url: str) -> set[str]:
+def url_forms(url: str) -> set[str]:
+    """``url`` as given and normalised: the forms a fetch row's requested_url may hold."""
     forms = {url}
     if (normalized := _normalized(url)) is not None:
         forms.add(normalized)
@@ -64,6 +66,13 @@ def get_or_create_document(session: Session, url: str) -> Document | None:
     if found is not None:
         return found
     document = Document(url=key, site=site_of(key)[:_SITE_MAX] or None)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite runs one writer at a time and this transaction holds the lock since its
+        # BEGIN IMMEDIATE (evidence.db): nobody inserted the URL since the look-up above,
+        # so no savepoint is needed for a race that cannot happen
+        session.add(document)
+        session.flush()
+        return document
     find = select(Document).where(Document.url == key)
     return insert_once(session, document, lambda: session.exec(find).first())[0]
 
@@ -72,7 +81,7 @@ def previous_fetch(session: Session, url: str) -> Fetch | None:
     """The newest full (200, archived or not) fetch of ``url``."""
     return session.exec(
         select(Fetch)
-        .where(col(Fetch.requested_url).in_(_url_forms(url)))
+        .where(col(Fetch.requested_url).in_(url_forms(url)))
         .where(Fetch.status_code == 200, col(Fetch.error_kind).is_(None))
         .where(col(Fetch.sha256).is_not(None))
         .order_by(col(Fetch.fetched_at).desc(), col(Fetch.id).desc())
@@ -236,7 +245,7 @@ def record_extraction(
         )
         for span in extraction.passages
     ]
-    session.add_all(passages)
+    insert_rows(session, passages, key="ordinal")  # one INSERT, not one per passage
     session.add(document)
     session.flush()
     event = audit.PassagesExtracted(

@@ -20,8 +20,9 @@ Task states (``evidence.models.TASK_STATES``): ``queued`` → ``leased`` → (de
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -85,6 +86,7 @@ class TaskPublic(BaseModel):
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    assigned_to: str | None = None
 
 
 class QueueItem(BaseModel):
@@ -103,6 +105,7 @@ class QueueItem(BaseModel):
     lease_expires_at: datetime | None
     evidence_count: int
     version: int
+    assigned_to: str | None = None
 
 
 class DayCount(BaseModel):
@@ -132,6 +135,31 @@ class QueueStats(BaseModel):
     suggestion_agreement: SuggestionAgreement = Field(
         description="how often reviewers' verdicts matched the suggested verdict"
     )
+
+
+class ReviewerNumbers(BaseModel):
+    """One reviewer's throughput (last ``STATS_DAYS`` days) and agreement (all time)."""
+
+    reviewer: str
+    verdicts: int  # decided in the last STATS_DAYS days
+    suggestion_compared: int
+    suggestion_agreed: int
+    blind_compared: int
+    blind_agreed: int
+
+
+class DeskStats(BaseModel):
+    """The dashboard charts' raw numbers; ``verdicts.web.charts`` draws them."""
+
+    days: list[date]
+    claims_in: list[int] = Field(description="claims added per day")
+    verdicts_out: list[int] = Field(description="verdicts published per day")
+    intake_hours: list[float] = Field(description="claim added -> first verdict published")
+    median_hours: float | None
+    p90_hours: float | None
+    by_rating: dict[str, int] = Field(description="published verdicts per rating")
+    reviewers: list[ReviewerNumbers]
+    open_age_seconds: list[float] = Field(description="age of every task not done")
 
 
 # -- conditions -----------------------------------------------------------------------------
@@ -216,7 +244,10 @@ def _filtered(
     return query
 
 
-def _ordered(query: SelectOfScalar[Any]) -> SelectOfScalar[Any]:
+def _ordered(query: SelectOfScalar[Any], viewer: str | None = None) -> SelectOfScalar[Any]:
+    """Priority, then age; with a ``viewer``, the tasks assigned to them come first."""
+    if viewer is not None:
+        query = query.order_by(case((col(T.assigned_to) == viewer, 0), else_=1))
     return query.order_by(col(T.priority).desc(), col(T.created_at), col(T.id))
 
 
@@ -257,8 +288,10 @@ def list_queue(
     now: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    viewer: str | None = None,
 ) -> list[QueueItem]:
-    """Open tasks (or as filtered), highest priority first, then oldest first."""
+    """Open tasks (or as filtered), highest priority first, then oldest first; the tasks
+    assigned to ``viewer`` (when given) before all others."""
     if not 1 <= limit <= MAX_PAGE:
         raise BadInput(f"The page size must be between 1 and {MAX_PAGE}.")
     if offset < 0:
@@ -271,7 +304,7 @@ def list_queue(
         .scalar_subquery()
     )
     query: Any = select(T, Claim, evidence_count).join(Claim, col(Claim.id) == T.claim_id)
-    query = _ordered(_filtered(query, filters or QueueFilter(), now, _dialect(session)))
+    query = _ordered(_filtered(query, filters or QueueFilter(), now, _dialect(session)), viewer)
     rows = session.exec(query.offset(offset).limit(limit)).all()
     return [_item(task, claim, int(count), now) for task, claim, count in rows]
 
@@ -293,6 +326,7 @@ def _item(task: ReviewTask, claim: Claim, evidence_count: int, now: datetime) ->
         lease_expires_at=shown.lease_expires_at,
         evidence_count=evidence_count,
         version=task.version,
+        assigned_to=task.assigned_to,
     )
 
 
@@ -411,7 +445,7 @@ def _candidate(
     query = _filtered(query, base, now, dialect).where(_available_to(reviewer, now))
     if tried:
         query = query.where(col(T.id).not_in(tried))
-    query = _ordered(query).limit(1)
+    query = _ordered(query, reviewer).limit(1)  # claims assigned to them first
     if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True, of=T)
     found = session.exec(query).first()
@@ -546,4 +580,87 @@ def _agreement(session: Session) -> list[ReviewerAgreement]:
             reviewer=name, compared=n, agreed=agreed[name], rate=round(agreed[name] / n, 4)
         )
         for name, n in sorted(compared.items())
+    ]
+
+
+# -- the dashboard's charts -----------------------------------------------------------------
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (``share`` in 0..1): always one of the values, None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+def desk_stats(session: Session, *, now: datetime | None = None) -> DeskStats:
+    """What a desk editor manages by: flow in and out per day, time to verdict, ratings,
+    each reviewer's throughput and agreement, and how old the open work is."""
+    now = now or utcnow()
+    first = now.date() - timedelta(days=STATS_DAYS - 1)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=now.tzinfo)
+    days = [first + timedelta(days=i) for i in range(STATS_DAYS)]
+    added = session.exec(select(Claim.created_at).where(col(Claim.created_at) >= start)).all()
+    per_day = Counter(_utc(at).date() for at in added)
+    published = session.exec(
+        select(Claim.id, Claim.created_at, Verdict.published_at)
+        .join(Verdict, col(Verdict.claim_id) == Claim.id)
+        .where(col(Verdict.published_at).is_not(None))
+    ).all()
+    first_verdict: dict[int, tuple[datetime, datetime]] = {}
+    for claim_id, created, at in published:
+        assert claim_id is not None and at is not None
+        known = first_verdict.get(claim_id)
+        if known is None or _utc(at) < known[1]:
+            first_verdict[claim_id] = (_utc(created), _utc(at))
+    hours = [max(0.0, (out - came).total_seconds() / 3600) for came, out in first_verdict.values()]
+    ratings = session.exec(
+        select(Verdict.rating, func.count())
+        .where(col(Verdict.state) == "published")
+        .group_by(col(Verdict.rating))
+    ).all()
+    opened = session.exec(select(T.created_at).where(col(T.state) != "done")).all()
+    return DeskStats(
+        days=days,
+        claims_in=[per_day.get(day, 0) for day in days],
+        verdicts_out=[row.count for row in _verdicts_per_day(session, now)],
+        intake_hours=sorted(round(h, 3) for h in hours),
+        median_hours=percentile(hours, 0.5),
+        p90_hours=percentile(hours, 0.9),
+        by_rating={str(rating): int(n) for rating, n in sorted(ratings, key=lambda r: -r[1])},
+        reviewers=_reviewer_numbers(session, start),
+        open_age_seconds=[max(0.0, (now - _utc(at)).total_seconds()) for at in opened],
+    )
+
+
+def _reviewer_numbers(session: Session, start: datetime) -> list[ReviewerNumbers]:
+    recent: Counter[str] = Counter()
+    compared: Counter[str] = Counter()
+    agreed: Counter[str] = Counter()
+    rows = session.exec(
+        select(Verdict.reviewer, Verdict.created_at, Verdict.agreed_with_suggestion)
+    ).all()
+    for reviewer, created, flag in rows:
+        recent[reviewer] += _utc(created) >= start
+        if flag is not None:
+            compared[reviewer] += 1
+            agreed[reviewer] += bool(flag)
+    blind = {row.reviewer: row for row in _agreement(session)}
+    names = sorted(set(recent) | set(blind))
+    return [
+        ReviewerNumbers(
+            reviewer=name,
+            verdicts=recent[name],
+            suggestion_compared=compared[name],
+            suggestion_agreed=agreed[name],
+            blind_compared=blind[name].compared if name in blind else 0,
+            blind_agreed=blind[name].agreed if name in blind else 0,
+        )
+        for name in names
     ]

@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from evidence import audit
+from evidence.actors import user_actor
 from evidence.audit.events import UserActiveChanged
 from evidence.errors import BadInput, Forbidden, NotFound
 from evidence.models import ROLES, User
@@ -206,7 +207,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
         session.add(user)
         assert user.id is not None
         event = audit.UserPasswordChanged(user_id=user.id)  # actor web:NAME: a re-hash
-        audit.record(session, event, actor=f"web:{user.name}", rows=[user])
+        audit.record(session, event, actor=user_actor(user.name, channel="web"), rows=[user])
     return user
 
 

@@ -48,6 +48,7 @@ from evidence.audit.events import (
     ClaimAdded,
     ClaimLinked,
     ClaimStatusChanged,
+    ClaimTagged,
     DriftDetected,
     Event,
     EvidenceSelected,
@@ -60,6 +61,7 @@ from evidence.audit.events import (
     RunStarted,
     SearchWindowRecorded,
     TaskLeased,
+    TaskPrioritySet,
     TaskQueued,
     TaskReleased,
     TaskReopened,
@@ -81,6 +83,8 @@ from evidence.audit.timeline import (
 )
 
 __all__ = [
+    "ClaimTagged",
+    "TaskPrioritySet",
     "GENESIS",
     "HASH_RULE",
     "AdapterFailed",

@@ -336,3 +336,48 @@ class SessionEnded(Event):
     session_id: int
     user_id: int
     reason: str
+
+
+class CommentAdded(Event):
+    """A team note on a claim. The text stays out of the chain (notes are never exported,
+    and the claim's events are): its SHA-256 and length prove what was written."""
+
+    action = "comment.added"
+    subject_kind = "claim"
+    claim_id: int
+    comment_id: int
+    parent_id: int | None
+    author: str
+    text_sha256: str
+    chars: int
+
+
+class TaskAssigned(Event):
+    """An editor assigned a claim's review task to a named reviewer (None: unassigned)."""
+
+    action = "task.assigned"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    assigned_to: str | None
+    previous: str | None
+
+
+class ClaimTagged(Event):
+    """An editor added a tag to a claim (from the claims list's bulk actions)."""
+
+    action = "claim.tagged"
+    subject_kind = "claim"
+    claim_id: int
+    tag: str
+
+
+class TaskPrioritySet(Event):
+    """An editor set the review priority of a claim's task."""
+
+    action = "task.priority"
+    subject_kind = "claim"
+    claim_id: int
+    task_id: int
+    priority: int
+    previous: int

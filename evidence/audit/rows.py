@@ -177,6 +177,7 @@ TABLES: tuple[TableSpec, ...] = (
             "version",
             "reopen_count",
             "reason",
+            "assigned_to",
             "created_at",
         ),
         excluded={"id": "the row key", "updated_at": _NOT_DATA},
@@ -202,6 +203,7 @@ NOT_VOUCHED = {
     "user_session": "sessions come and go; session.ended and login.* events record them",
     "login_attempt": "the throttle's working state; login.* events record failures",
     "audit_event": "the chain itself",
+    "claim_comment": "team notes, never exported; comment.added events carry each note's SHA-256",
 }
 """Tables the chain does not vouch for, and why (docs/audit.md repeats this)."""
 

@@ -99,10 +99,24 @@ class ScoredPassage:
 
 
 def id_order(passage_id: int | str) -> tuple[int, int, str]:
-    """Ints before strings, each in natural order: the one tie-break everywhere."""
+    """Ints before strings, each in natural order (the last resort of ``stable_order``)."""
     if isinstance(passage_id, int):
         return (0, passage_id, "")
     return (1, 0, passage_id)
+
+
+StableKey = tuple[str, str, str, tuple[int, int, str]]
+
+
+def stable_order(item: PassageInput | ScoredPassage) -> StableKey:
+    """The one tie-break everywhere: the page's URL, then the passage's text key and text.
+
+    Passage ids follow the order fetches complete, so breaking ties by id would make the
+    same claim and pages give different evidence from run to run. The id decides only
+    between two passages of one page with the same text (interchangeable as evidence).
+    """
+    p = item.passage if isinstance(item, ScoredPassage) else item
+    return (p.url, p.key or "", p.text, id_order(p.passage_id))
 
 
 def rank_passages(
@@ -113,8 +127,8 @@ def rank_passages(
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> list[ScoredPassage]:
     """Every passage scored against ``claim``, best first."""
-    pool = sorted(passages, key=lambda p: id_order(p.passage_id))
-    _refuse_duplicate_ids(pool)
+    _refuse_duplicate_ids(sorted(passages, key=lambda p: id_order(p.passage_id)))
+    pool = sorted(passages, key=stable_order)
     if not pool:
         return []
     profile = ft.profile(claim)
@@ -124,7 +138,7 @@ def rank_passages(
         _score(p, a, b, profile, claim_date, weights)
         for p, a, b in zip(pool, analysed, bm25, strict=True)
     ]
-    return sorted(scored, key=lambda s: (-s.score, id_order(s.passage_id)))
+    return sorted(scored, key=lambda s: (-s.score, stable_order(s)))
 
 
 def _refuse_duplicate_ids(pool: list[PassageInput]) -> None:

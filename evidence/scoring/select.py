@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from evidence.scoring import text as tx
 from evidence.scoring.matching import similarity
-from evidence.scoring.rank import ScoredPassage, id_order
+from evidence.scoring.rank import ScoredPassage, StableKey, stable_order
 
 if TYPE_CHECKING:  # stance imports this module for MatchedFactCheck
     from evidence.scoring.stance import Stance
@@ -148,11 +148,11 @@ def select_evidence(
     takes them from the settings: ``evidence_top_k``, ``max_per_site``, ``match_threshold``)
     and, when it has them, each passage's stance by passage id."""
     matched = match_fact_checks(claim, fact_checks, threshold=match_threshold)
-    ordered = sorted(ranked, key=lambda s: (-s.score, id_order(s.passage_id)))
+    ordered = sorted(ranked, key=lambda s: (-s.score, stable_order(s)))
     if stances is None:
         groups = group_syndicated([s for s in ordered if _is_evidence(s)])
         chosen = _diverse([("", g) for g in groups], top_k=top_k, max_per_site=max_per_site)
-        chosen.sort(key=lambda rg: (-rg[1][0].score, id_order(rg[1][0].passage_id)))
+        chosen.sort(key=lambda rg: (-rg[1][0].score, stable_order(rg[1][0])))
         evidence = tuple(
             SelectedPassage(scored=lead, rank=i, copies=tuple(_copy(c) for c in copies))
             for i, (_, (lead, copies)) in enumerate(chosen, start=1)
@@ -212,21 +212,23 @@ def _confident_refutation(stances: Mapping[int | str, Stance], scored: ScoredPas
     )
 
 
-def _refute_order(group: Group, stances: Mapping[int | str, Stance]) -> tuple[float, float, Any]:
+def _refute_order(
+    group: Group, stances: Mapping[int | str, Stance]
+) -> tuple[float, float, StableKey]:
     stance = stances.get(group[0].passage_id)
     confidence = stance.confidence if stance else 0.0
-    return (-round(confidence, 2), -group[0].score, id_order(group[0].passage_id))
+    return (-round(confidence, 2), -group[0].score, stable_order(group[0]))
 
 
 def _origin(groups: list[Group], stances: Mapping[int | str, Stance]) -> Group | None:
     """The group holding the earliest passage that states the claim, led by that passage."""
-    best: tuple[tuple[float, float, Any], Group, ScoredPassage] | None = None
+    best: tuple[tuple[float, float, StableKey], Group, ScoredPassage] | None = None
     for lead, copies in groups:
         for member in (lead, *copies):
             stance = stances.get(member.passage_id)
             if stance is None or not stance.makes_claim or stance.label != "supports":
                 continue
-            key = (_timestamp(member.passage.published), -member.score, id_order(member.passage_id))
+            key = (_timestamp(member.passage.published), -member.score, stable_order(member))
             if best is None or key < best[0]:
                 best = (key, (lead, copies), member)
     if best is None:

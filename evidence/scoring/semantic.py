@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from evidence.errors import FactcheckError
-from evidence.scoring.rank import SCORE_DECIMALS, ScoredPassage, id_order
+from evidence.scoring.rank import SCORE_DECIMALS, ScoredPassage, stable_order
 
 SEMANTIC_WEIGHT = 3.0  # tuned on bench/data: cosine is on a smaller scale than the sum of parts
 BATCH_SIZE = 32
@@ -80,4 +80,4 @@ class SemanticReranker:
             )
             for s, sim in zip(ranked, sims, strict=True)
         ]
-        return sorted(out, key=lambda s: (-s.score, id_order(s.passage_id)))
+        return sorted(out, key=lambda s: (-s.score, stable_order(s)))

@@ -177,6 +177,12 @@ VERDICT_FEATURES = (
     "kind_quote",
     *(f"rule:{c}" for c in CONCEPTS),
 )
+# Not learned from: in the team's labelled set, refuted claims are the ones whose news cycle
+# was written out (restating pages, the origin, corrections published later), so a model
+# trained on these learns "the claim was repeated, so it is false" — on the demo corpus that
+# turned true claims false. They stay in the vector for the rules and the explanation.
+VERDICT_ARTIFACTS = frozenset({"repeat_weight", "echo_sites", "has_origin", "refutes_after_claim"})
+LEARNED_VERDICT_FEATURES = tuple(n for n in VERDICT_FEATURES if n not in VERDICT_ARTIFACTS)
 
 
 def verdict_features(claim: ClaimFacts, selection: Selection) -> dict[str, float]:

@@ -24,6 +24,7 @@ from flows.cli.evidence import evidence_json, print_evidence
 from flows.cli.support import cli_actor, console, err_console, open_db, print_json
 from flows.steps import VerifyConfig, claim_evidence_report, require_sources
 from sources.discovery import parse_source
+from verdicts import search
 
 SourceOpt = Annotated[
     list[str] | None,
@@ -141,27 +142,65 @@ def _read_batch(path: Path) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]
     return good, sorted(bad, key=lambda row: row["line"])
 
 
+def _stored_ids(status: str | None, tag: str | None, claim_ids: str | None) -> list[int]:
+    """The stored claims a batch without a file verifies: by status and tag, or by id."""
+    engine = open_db()
+    with session_scope(engine) as session:
+        if claim_ids is not None:
+            try:
+                wanted = [int(part) for part in claim_ids.split(",") if part.strip()]
+            except ValueError:
+                raise BadInput("--claim-ids takes claim ids separated by commas.") from None
+            for claim_id in wanted:
+                claims.get_claim(session, claim_id)  # an unknown id is refused, not skipped
+            return wanted
+        return search.claim_ids(session, search.ClaimFilter(status=status, tag=tag))
+
+
 def verify_batch(
-    file: Path,
+    file: Annotated[Path | None, typer.Argument(help="a JSONL or CSV file of claims")] = None,
     source: SourceOpt = None,
     concurrency: Annotated[int, typer.Option(help="claims verified at once")] = 4,
     force: bool = False,
+    status: Annotated[
+        str | None, typer.Option(help="verify the stored claims in this status, e.g. new")
+    ] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option(help="verify the stored claims with this tag, e.g. verify-requested"),
+    ] = None,
+    claim_ids: Annotated[
+        str | None, typer.Option("--claim-ids", help="verify these stored claims: 3,5,8")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Verify every claim of a JSONL or CSV file (progress bar); failures never stop it."""
+    """Verify every claim of a JSONL or CSV file, or stored claims chosen by --status, --tag
+    or --claim-ids (progress bar); failures never stop it."""
+    stored = status is not None or tag is not None or claim_ids is not None
+    if (file is None) != stored:
+        raise BadInput("Give a file of claims or --status/--tag/--claim-ids, not both.")
+    if claim_ids is not None and (status is not None or tag is not None):
+        raise BadInput("Give --claim-ids or --status/--tag, not both.")
     config = _config(source, force)
     require_sources(config)
-    rows, bad = _read_batch(file)
-    if not rows and not bad:
-        raise BadInput(f"{file} holds no claims.")
-    engine = open_db()
-    ids: list[int] = []
-    with session_scope(engine) as session:
-        for _, data in rows:
-            claim = claims.add_claim(session, data, actor=cli_actor()).claim
-            assert claim.id is not None
-            ids.append(claim.id)
-    ids = list(dict.fromkeys(ids))
+    bad: list[dict[str, Any]] = []
+    if file is None:
+        ids = list(dict.fromkeys(_stored_ids(status, tag, claim_ids)))
+        if not ids:
+            console.print("No stored claim matches: nothing to verify.")
+            return
+    else:
+        rows, bad = _read_batch(file)
+        if not rows and not bad:
+            raise BadInput(f"{file} holds no claims.")
+        engine = open_db()
+        ids = []
+        with session_scope(engine) as session:
+            for _, data in rows:
+                claim = claims.add_claim(session, data, actor=cli_actor()).claim
+                assert claim.id is not None
+                ids.append(claim.id)
+        ids = list(dict.fromkeys(ids))
 
     start_engine(err_console)  # before the bar: it would sit at 0 while the engine starts
     from flows.verify import run_batch_with_progress  # noqa: PLC0415 - Prefect costs ~2 s to import: only the commands that run flows pay it

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -7,6 +9,8 @@ from sqlmodel import Session, SQLModel
 
 from evidence import audit
 from evidence.audit import rows
+from evidence.audit.chain import pending_events
+from evidence.audit.check import verify_audit
 from evidence.errors import AuditError
 from tests.factories import make_claim
 
@@ -191,3 +195,110 @@ def test_every_column_of_a_vouched_table_is_a_decision() -> None:
     vouched = {spec.table.name for spec in rows.TABLES}
     assert set(SQLModel.metadata.tables) == vouched | set(rows.NOT_VOUCHED)
     assert not vouched & set(rows.NOT_VOUCHED)
+
+
+# -- issue 15 item 2: events are buffered and appended at commit ------------------------------
+
+
+def _count(db) -> int:  # type: ignore[no-untyped-def]
+    with db.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one())
+
+
+def test_events_wait_for_commit_and_come_back_filled_in(db) -> None:  # type: ignore[no-untyped-def]
+    _seed(db, 2)
+    with Session(db.engine, expire_on_commit=False) as s:
+        make_claim(s)
+        make_claim(s)
+        queued = pending_events(s)
+        assert [e.action for e in queued] == ["claim.added", "claim.added"]
+        assert all(e.hash == "" for e in queued)  # nothing appended (nor locked) yet
+        s.commit()
+    assert [e.seq for e in queued] == [3, 4]
+    stored = _events(db)
+    assert [(e.seq, e.prev_hash, e.hash) for e in stored[2:]] == [
+        (e.seq, e.prev_hash, e.hash) for e in queued
+    ]
+    assert stored[2].prev_hash == stored[1].hash
+    assert audit.verify_chain(iter(stored)).ok
+
+
+def test_a_rolled_back_savepoint_takes_its_events_with_it(db) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.engine, expire_on_commit=False) as s:
+        kept = make_claim(s, text="kept claim about the harbour budget")
+        try:
+            with s.begin_nested():
+                make_claim(s, text="dropped claim about the tram timetable")
+                raise RuntimeError("undo the savepoint")
+        except RuntimeError:
+            pass
+        with s.begin_nested():
+            make_claim(s, text="kept claim about the library hours")
+        s.commit()
+    events = _events(db)
+    assert len(events) == 2 and _count(db) == 2
+    assert events[0].subject == f"claim:{kept.id}"
+    assert audit.verify_chain(iter(events)).ok
+    # the session's next transaction starts with nothing queued
+    with Session(db.engine) as s:
+        assert pending_events(s) == []
+
+
+def test_concurrent_postgres_transactions_interleave_and_both_append(pg_db) -> None:  # type: ignore[no-untyped-def]
+    """Two transactions record events, then wait for each other before committing. Had the
+    first event taken the chain's lock, the second would block on it and never reach the
+    barrier; with the append at commit both do their Python work side by side."""
+    _seed(pg_db, 1)
+    barrier = threading.Barrier(2, timeout=20)
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            with Session(pg_db.engine, expire_on_commit=False) as s:
+                make_claim(s, text=f"{name} says the ferry fare doubled in {name}")
+                barrier.wait()  # both hold an open transaction with a queued event
+                make_claim(s, text=f"{name} says the bridge toll fell in {name}")
+                barrier.wait()
+                s.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("Oslo", "Bergen")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    events = _events(pg_db)
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    # each transaction's two events are appended together, in the order they were recorded
+    cities = [e.payload["text"].split()[0] for e in events[1:]]
+    assert cities[0] == cities[1] and cities[2] == cities[3] and cities[0] != cities[2]
+    assert [e.payload["text"].split()[3] for e in events[1:]] == ["ferry", "bridge"] * 2
+    report = verify_audit(pg_db.engine, warc_dir=pg_db.data_dir / "warc")
+    assert report.ok, report.reason
+    assert report.events == 5 and report.rows > 0
+
+
+def test_a_transaction_reads_its_own_queued_events(db) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.engine, expire_on_commit=False) as s:
+        claim = make_claim(s)
+        subject = f"claim:{claim.id}"
+        assert [e.action for e in audit.events_for(s, subject)] == ["claim.added"]
+        s.commit()
+    with Session(db.engine) as s:
+        assert [e.seq for e in audit.events_for(s, subject)] == [1]
+
+
+def test_a_transaction_with_thousands_of_events_appends_them_all(db) -> None:  # type: ignore[no-untyped-def]
+    _seed(db, 1)
+    with Session(db.engine) as s:
+        for run_id in range(2500):  # more than one INSERT's worth of rows
+            event = audit.RunStarted(claim_id=1, run_id=run_id, kind="verify")
+            audit.record(s, event, actor="t")
+        s.commit()
+    events = list(audit.iter_events(db.engine))
+    assert [e.seq for e in events] == list(range(1, 2502))
+    assert [e.payload["run_id"] for e in events[1:]] == list(range(2500))
+    assert audit.verify_chain(iter(events)).ok

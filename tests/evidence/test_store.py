@@ -8,6 +8,9 @@ import uuid
 import pytest
 from sqlmodel import Session, col, select
 
+from bench.sqlcount import SqlCounter
+from evidence import store as store_mod
+from evidence.audit.check import verify_audit
 from evidence.errors import BadInput
 from evidence.models import AuditEvent, Document, Evidence, FactCheck, Fetch, Passage
 from evidence.scoring.rank import PassageInput, rank_passages
@@ -148,3 +151,55 @@ def test_a_passage_id_that_is_not_a_row_id_is_refused(db) -> None:  # type: igno
         )
         with pytest.raises(BadInput):
             record_evidence(s, claim.id, None, sel, actor="test")
+
+
+def _selection(pool: list[PassageInput]):  # type: ignore[no-untyped-def]
+    return select_evidence(
+        CLAIM, rank_passages(CLAIM, pool), top_k=8, max_per_site=2, match_threshold=0.65
+    )
+
+
+def test_new_evidence_goes_in_one_insert_without_savepoints_per_row(db) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.engine, expire_on_commit=False) as s:
+        claim = make_claim(s, text=CLAIM)
+        pool = [make_passage(s, t) for t in TEXTS]
+        s.commit()
+        assert claim.id is not None
+        with SqlCounter(db.engine) as counter:
+            rows = record_evidence(s, claim.id, None, _selection(pool), actor="test")
+            s.commit()
+    assert counter.counts.inserts["evidence"] == 1
+    assert counter.counts.savepoints == 1  # one for the whole insert, not one per row
+    with Session(db.engine) as s:
+        stored = {r.passage_id: r.id for r in evidence_rows(s, claim.id)}
+    assert {r.passage_id: r.id for r in rows} == stored and len(stored) == 3
+    report = verify_audit(db.engine, warc_dir=db.data_dir / "warc")
+    # the evidence rows match what the event recorded; only the fixture's passages, written
+    # without an event, are unvouched
+    assert report.row_problems == 0 and report.unvouched == len(TEXTS), report
+
+
+def test_a_twin_inserted_after_the_look_up_is_updated_not_duplicated(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another run inserted the same (claim, passage) after this one read the claim's rows:
+    the one INSERT fails on the unique key, and each new row takes the one-by-one path."""
+    with Session(db.engine, expire_on_commit=False) as s:
+        claim = make_claim(s, text=CLAIM)
+        pool = [make_passage(s, t) for t in TEXTS]
+        s.commit()
+        assert claim.id is not None
+        twin = Evidence(claim_id=claim.id, passage_id=pool[1].passage_id, score=0.0, rank=9)
+        s.add(twin)
+        s.commit()
+        # this run's look-up happened before the twin was written: it saw no rows
+        monkeypatch.setattr(store_mod, "_claim_evidence", lambda _s, _c: {})
+        rows = record_evidence(s, claim.id, None, _selection(pool), actor="test")
+        s.commit()
+    with Session(db.engine) as s:
+        stored = evidence_rows(s, claim.id)
+    assert len(stored) == 3
+    assert {r.passage_id for r in stored} == {p.passage_id for p in pool}
+    kept = next(r for r in stored if r.passage_id == pool[1].passage_id)
+    assert kept.id == twin.id and kept.rank != 9 and kept.score > 0
+    assert [r.id for r in rows] == [
+        next(s.id for s in stored if s.passage_id == r.passage_id) for r in rows
+    ]

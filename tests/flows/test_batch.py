@@ -129,3 +129,63 @@ def test_kill_9_mid_batch_then_rerun_finishes_without_duplicates(
         tasks = s.exec(select(func.count()).select_from(ReviewTask)).one()
     assert tasks == total
     assert audit.verify_chain(audit.iter_events(db.engine)).ok
+
+
+def test_a_chunk_reports_its_failing_claim_and_finishes_the_others(
+    db,
+    prefect_api,
+    corpus_env,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 15 item 3: claims run in chunks of FACTCHECK_BATCH_CHUNK per task. One claim of
+    a chunk fails once (the chunk's retry finishes it), one fails every time (reported with
+    its own error); the retry redoes neither the finished claims nor their reports."""
+    from evidence import claims
+    from evidence.settings import get_settings
+    from flows import steps
+    from flows.steps import VerifyConfig
+    from flows.verify import run_batch_with_progress
+
+    monkeypatch.setenv("FACTCHECK_BATCH_CHUNK", "3")
+    get_settings.cache_clear()
+    ids: list[int] = []
+    with Session(db.engine, expire_on_commit=False) as s:
+        for c in corpus_env.claims()[:4]:
+            data = claims.make_create(text=c["text"], url=c.get("url"), claim_date=c.get("date"))
+            ids.append(claims.add_claim(s, data, actor="test").claim.id)  # type: ignore[arg-type]
+        s.commit()
+    flaky, broken = ids[1], ids[2]  # both in the first chunk, with ids[0]
+    attempts: dict[int, int] = {}
+    real_rank = steps.rank
+
+    def rank(claim_id: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        attempts[claim_id] = attempts.get(claim_id, 0) + 1
+        if claim_id == broken or (claim_id == flaky and attempts[claim_id] == 1):
+            raise RuntimeError(f"ranker crashed on claim {claim_id}")
+        return real_rank(claim_id, *args, **kwargs)
+
+    monkeypatch.setattr(steps, "rank", rank)
+    reported: list[tuple[int, str]] = []
+    summary = run_batch_with_progress(
+        ids, VerifyConfig(), on_result=lambda o: reported.append((o.claim_id, o.status))
+    )
+    assert summary["total"] == 4
+    assert summary["queued"] == 3 and summary["failed"] == 1
+    assert summary["failures"] == [
+        {"claim_id": broken, "error": f"RuntimeError: ranker crashed on claim {broken}"}
+    ]
+    # each claim reported once, as it ended; the retry did not redo the finished claims
+    assert sorted(reported) == sorted(
+        [(ids[0], "queued"), (flaky, "queued"), (broken, "failed"), (ids[3], "queued")]
+    )
+    assert attempts == {ids[0]: 1, flaky: 2, broken: 2, ids[3]: 1}
+    with Session(db.engine) as s:
+        runs = s.exec(select(Run.claim_id, Run.status)).all()
+        statuses = {c: s.get(Claim, c).status for c in ids}  # type: ignore[union-attr]
+    assert sorted(r for r in runs if r[0] in (ids[0], ids[3])) == [
+        (ids[0], "done"),
+        (ids[3], "done"),
+    ]
+    assert sorted(st for c, st in runs if c == flaky) == ["done", "failed"]
+    assert statuses == {ids[0]: "queued", flaky: "queued", broken: "failed", ids[3]: "queued"}
+    assert audit.verify_chain(audit.iter_events(db.engine)).ok

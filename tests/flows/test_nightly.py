@@ -124,3 +124,39 @@ def test_a_night_without_sources_is_refused_and_keeps_the_search_note(
     with Session(db.engine) as s:
         assert claims.latest_search_window(s, claim_id) == before
         assert len(s.exec(select(Run)).all()) == runs
+
+
+def test_the_night_runs_in_chunks_and_reports_a_failing_claim(
+    db,
+    prefect_api,
+    corpus_env,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 15 item 3: FACTCHECK_BATCH_CHUNK claims per task; a claim failing once is
+    finished by the chunk's retry, one failing every time is reported with its own error,
+    and the retry does not re-check the claims already done."""
+    from evidence.settings import get_settings
+    from flows import reverify
+    from flows.nightly import nightly_reverify
+
+    ids = [_verify(db, c) for c in corpus_env.claims()[:3]]
+    monkeypatch.setenv("FACTCHECK_BATCH_CHUNK", "3")
+    get_settings.cache_clear()
+    flaky, broken = ids[0], ids[2]
+    attempts: dict[int, int] = {}
+    real = reverify.reverify_claim
+
+    async def reverify_claim(claim_id: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        attempts[claim_id] = attempts.get(claim_id, 0) + 1
+        if claim_id == broken or (claim_id == flaky and attempts[claim_id] == 1):
+            raise RuntimeError(f"drift check crashed on claim {claim_id}")
+        return await real(claim_id, *args, **kwargs)
+
+    monkeypatch.setattr(reverify, "reverify_claim", reverify_claim)
+    summary = asyncio.run(nightly_reverify())
+    assert summary["claims"] == 3
+    assert summary["failed"] == [
+        {"claim_id": broken, "error": f"RuntimeError: drift check crashed on claim {broken}"}
+    ]
+    assert attempts == {flaky: 2, ids[1]: 1, broken: 2}
+    assert [row["claim"] for row in summary["rows"]] == sorted(ids)

@@ -367,3 +367,31 @@ def test_the_markdown_artifact_shows_fetched_text_inert() -> None:
     assert "<img" not in html and "<b>" not in html and "<i>" not in html
     assert "<strong>Bold" not in html and "<h1>Heading" not in html
     assert "javascript:alert(2)" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_claim_writes_in_few_transactions_and_bulk_statements(db, corpus_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 1: reads take no write lock, a fetch round is one transaction with one
+    passage INSERT per page, and everything after fetching is one transaction."""
+    from bench.sqlcount import SqlCounter
+    from flows.steps import VerifyConfig
+    from flows.verify import fetcher_scope, verify_one
+
+    first = corpus_env.claims()[0]
+    claim_id = _add(db, first["text"], url=first["url"], claim_date=first["date"])
+
+    async def run() -> None:
+        async with fetcher_scope():
+            await verify_one(claim_id, VerifyConfig())
+
+    with SqlCounter(db.engine) as counter:
+        asyncio.run(run())
+    counts = counter.counts
+    with Session(db.engine) as s:
+        pages = s.exec(select(func.count(func.distinct(Passage.fetch_id)))).one()
+        fetches = s.exec(select(func.count()).select_from(Fetch)).one()
+    assert pages >= 5 and counts.inserts["passage"] == pages
+    assert counts.inserts["evidence"] == 1 and counts.inserts["review_task"] == 1
+    # start, origin page, two discovery rounds, two fetch rounds, rank+route: at most 7,
+    # however many pages (one transaction per page and per step before)
+    assert counts.write_transactions <= 7 < fetches
+    assert counts.read_transactions >= 5  # the read-only steps (no write lock on SQLite)

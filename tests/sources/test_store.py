@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, func, select
 
+from bench.sqlcount import SqlCounter
 from evidence import audit
 from evidence.archive import read_record
+from evidence.audit.check import verify_audit
 from evidence.db import session_scope
 from evidence.models import AuditEvent, Document, Fetch, Passage
 from evidence.settings import Settings
@@ -94,6 +96,7 @@ def test_failures_are_rows_too(db: DB, servers: Servers, make_settings: Settings
         assert [r.error_kind for r in rows] == ["robots", "invalid_url", "blocked_address"]
         assert all(r.error and r.sha256 is None and r.warc_file is None for r in rows)
         assert rows[0].document_id is not None and rows[1].document_id is None
+    with Session(db.engine) as session:  # the chain is appended at commit
         assert _count(session, AuditEvent) == 3
 
 
@@ -192,3 +195,26 @@ def test_conditional_get_round_trip_reuses_the_previous_digest(
         assert newest is not None and newest.id == row.id
     _, payload = read_record(row.warc_file or "", row.warc_offset or 0, directory=settings.warc_dir)
     assert hashlib.sha256(payload).hexdigest() == row.sha256
+
+
+def test_a_pages_passages_go_in_one_insert_and_the_audit_holds_them(
+    db: DB, servers: Servers, make_settings: SettingsMaker
+) -> None:
+    settings = make_settings()
+    (result,) = fetch_all(settings, servers.url(2, "/page/many"))
+    extraction = _extraction("\n\n".join(f"Paragraph number {i} of the page." for i in range(40)))
+    with SqlCounter(db.engine) as counter, session_scope(db.engine) as session:
+        row = record_fetch(session, result, actor=ACTOR)
+        passages = record_extraction(session, row, extraction, actor=ACTOR)
+    assert counter.counts.inserts["passage"] == 1
+    # no savepoint for the new document on SQLite: one writer at a time, so no race
+    assert counter.counts.savepoints == (0 if db.kind == "sqlite" else 1)
+    with Session(db.engine) as session:
+        stored = passages_of(session, row.id or 0)
+    # each returned row carries the id the database gave the passage of its ordinal
+    assert [(p.id, p.ordinal, p.text) for p in passages] == [
+        (s.id, s.ordinal, s.text) for s in stored
+    ]
+    assert len({p.id for p in passages}) == 40
+    report = verify_audit(db.engine, warc_dir=settings.warc_dir)
+    assert report.ok and report.rows >= 40, report

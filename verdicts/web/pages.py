@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -21,10 +22,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from evidence import audit, claims
 from evidence.audit.events import LoginSucceeded
 from evidence.errors import BadInput, Conflict, NotFound
-from evidence.models import Claim, Fetch, User, Verdict
-from verdicts import claimreview, decisions, queue, sessions, throttle, users
+from evidence.models import CLAIM_STATUSES, Claim, Fetch, User, Verdict
+from verdicts import claimreview, comments, decisions, queue, search, sessions, throttle, users
 from verdicts.scale import scale_from
-from verdicts.web import workspace
+from verdicts.web import charts, workspace
 from verdicts.web.archive import read_archived, readable_copy
 from verdicts.web.auth import (
     actor_of,
@@ -142,7 +143,11 @@ def queue_page(
 ) -> Response:
     with transaction(request) as session:
         items = queue.list_queue(
-            session, _filters(status, claimant, tag, source), limit=QUEUE_PAGE_SIZE, offset=offset
+            session,
+            _filters(status, claimant, tag, source),
+            limit=QUEUE_PAGE_SIZE,
+            offset=offset,
+            viewer=user.name,  # claims assigned to this user first
         )
         mine = queue.list_queue(session, queue.QueueFilter(holder=user.name))
         stats = queue.queue_stats(session)
@@ -216,6 +221,10 @@ def _claim_context(request: Request, session: Session, claim_id: int, user: User
         "form": {"rating": "", "rationale": "", "evidence_ids": []},
         "form_error": None,
         "window": workspace.window_view(window, workspace.timeline_outlets(session, window)),
+        "comments": comments.thread(session, claim_id),
+        "can_comment": users.can(user, users.DECIDE),
+        "assignees": comments.assignees(session) if users.can(user, users.APPROVE) else [],
+        "comment_error": None,
     }
 
 
@@ -342,7 +351,8 @@ def timeline_page(request: Request, claim_id: int, user: PageUser) -> Response:
 def dashboard_page(request: Request, user: PageUser) -> Response:
     with transaction(request) as session:
         stats = queue.queue_stats(session)
-    return render(request, "dashboard.html", {"stats": stats})
+        desk = charts.desk_charts(queue.desk_stats(session))
+    return render(request, "dashboard.html", {"stats": stats, "charts": desk})
 
 
 def _fetch(request: Request, fetch_id: int) -> Fetch:
@@ -441,3 +451,174 @@ def revoke_user_sessions(
         )
     flash(request, f"{ended} session(s) of {owner.name} ended.")
     return redirect("/admin/sessions")
+
+
+# -- every claim: list, search, bulk actions ------------------------------------------------
+
+
+def _claim_filter(q: str, status: str, tag: str, claimant: str) -> search.ClaimFilter:
+    return search.ClaimFilter(
+        q=q or None, status=status or None, tag=tag or None, claimant=claimant or None
+    )
+
+
+@router.get("/claims")
+def claims_page(
+    request: Request,
+    user: PageUser,
+    q: str = "",
+    status: str = "",
+    tag: str = "",
+    claimant: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Every claim in every state; the filters are the URL's (a GET form), so a search can
+    be bookmarked and shared."""
+    users.require(user, users.READ)
+    size = search.PAGE_SIZE
+    with transaction(request) as session:
+        found = search.search_claims(
+            session, _claim_filter(q, status, tag, claimant), limit=size, offset=(page - 1) * size
+        )
+    filters = {"q": q, "status": status, "tag": tag, "claimant": claimant}
+    context = {
+        "found": found,
+        "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "page": page,
+        "pages": max(1, -(-found.total // size)),
+        "statuses": CLAIM_STATUSES,
+        "can_edit": users.can(user, users.APPROVE),
+        "verify_tag": search.VERIFY_REQUESTED,
+    }
+    return render(request, "claims.html", context)
+
+
+def _bulk_message(
+    session: Session, action: str, ids: list[int], priority: str, tag: str, *, actor: str
+) -> str:
+    if action == "priority":
+        try:
+            value = int(priority)
+        except ValueError:
+            raise BadInput("Priority is a whole number.") from None
+        changed, untasked = search.set_priority(session, ids, value, actor=actor)
+        rest = f"; {untasked} not in the review queue yet, unchanged" if untasked else ""
+        return f"Priority {value} set on {changed} claim(s){rest}."
+    if action == "tag":
+        changed = search.add_tag(session, ids, tag, actor=actor)
+        return f"Tag {search.clean_tag(tag)!r} added to {changed} claim(s)."
+    if action == "verify":
+        marked, skipped = search.request_verification(session, ids, actor=actor)
+        rest = f"; {skipped} not new, left alone" if skipped else ""
+        return (
+            f"{marked} claim(s) marked for verification{rest}. They are verified by the next "
+            f"`factcheck verify-batch --tag {search.VERIFY_REQUESTED}` an operator runs."
+        )
+    raise BadInput(f"Unknown bulk action {action!r}.")
+
+
+@router.post("/claims/bulk")
+def claims_bulk(
+    request: Request,
+    user: PageUser,
+    action: Annotated[str, Form()] = "",
+    claim_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    priority: Annotated[str, Form()] = "",
+    tag: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Editors act on the selected claims; the list comes back with the same filters."""
+    users.require(user, users.APPROVE)
+    target = back if back.startswith("/claims") and not back.startswith("//") else "/claims"
+    try:
+        with transaction(request) as session:
+            message = _bulk_message(session, action, claim_ids, priority, tag, actor=actor_of(user))
+    except BadInput as exc:
+        message = f"Nothing changed: {exc}"
+    flash(request, message)
+    return redirect(safe_next(target))
+
+
+@router.get("/api/claims")
+def claims_api(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    q: str = "",
+    status: str = "",
+    tag: str = "",
+    claimant: str = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = search.PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The list as JSON, for a page session or an API token."""
+    users.require(_reader(request, credentials), users.READ)
+    with transaction(request) as session:
+        found = search.search_claims(
+            session, _claim_filter(q, status, tag, claimant), limit=limit, offset=offset
+        )
+    return JSONResponse(search.page_summary(found))
+
+
+# -- team notes and assignment --------------------------------------------------------------
+
+
+@router.post("/claims/{claim_id}/comments")
+def add_comment(
+    request: Request,
+    claim_id: int,
+    user: PageUser,
+    text: Annotated[str, Form()] = "",
+    parent_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    """A note (or a reply) on a claim; a refused one comes back with the text kept."""
+    users.require(user, users.DECIDE)
+    try:
+        with transaction(request) as session:
+            comments.add_comment(
+                session,
+                claim_id,
+                author=user.name,
+                text=text,
+                parent_id=parent_id,
+                actor=actor_of(user),
+            )
+    except BadInput as exc:
+        with transaction(request) as session:
+            context = _claim_context(request, session, claim_id, user)
+        context["comment_error"] = {"message": str(exc), "text": text, "parent_id": parent_id}
+        return render(request, "claim.html", context, status_code=exc.http_status)
+    return redirect(f"/claims/{claim_id}#comments")
+
+
+@router.post("/claims/{claim_id}/assign")
+def assign_claim(
+    request: Request, claim_id: int, user: PageUser, assignee: Annotated[str, Form()] = ""
+) -> Response:
+    """An editor names the reviewer who should take the claim (empty: nobody)."""
+    users.require(user, users.APPROVE)
+    with transaction(request) as session:
+        task = comments.assign(
+            session, claim_id, assignee=assignee, editor=user.name, actor=actor_of(user)
+        )
+    flash(request, f"Claim {claim_id} is assigned to {task.assigned_to or 'nobody'}.")
+    return redirect(f"/claims/{claim_id}#comments")
+
+
+# -- the dashboard's numbers as CSV ---------------------------------------------------------
+
+
+@router.get("/dashboard.csv")
+def dashboard_csv(request: Request, user: PageUser, chart: str = "flow") -> Response:
+    """One dashboard chart's numbers (the table under it) as a CSV download."""
+    users.require(user, users.READ)
+    with transaction(request) as session:
+        desk = charts.desk_charts(queue.desk_stats(session))
+    found = next((c for c in desk if c.key == chart), None)
+    if found is None:
+        raise BadInput(f"Unknown chart {chart!r}; use one of: {', '.join(c.key for c in desk)}.")
+    return Response(
+        charts.csv_text(found.columns, found.rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="factcheck-{found.key}.csv"'},
+    )

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from evidence.scoring.rank import PassageInput
 from evidence.scoring.select import FactCheckInput, MatchedFactCheck
 from evidence.scoring.stance import (
+    ARTIFACT_FEATURES,
     FEATURES,
+    LEARNED_FEATURES,
     ClaimFacts,
     CueStanceModel,
     Stance,
@@ -169,6 +171,36 @@ def test_a_negation_away_from_the_claims_predicate_takes_no_side() -> None:
     assert stance.label == "context"
 
 
+def test_a_claim_that_someone_will_refrain_is_not_negated_by_will_not() -> None:
+    claim = ClaimFacts(
+        "Kim Jong Un pledged that North Korea would refrain from nuclear and missile tests "
+        "while talks continue",
+        claim_date=date(2018, 3, 6),
+    )
+    stance = one(
+        claim,
+        passage(
+            11,
+            "North Korea will not carry out nuclear or missile tests while such talks continue, "
+            "South Korea's national security adviser said after returning from Pyongyang.",
+        ),
+    )
+    assert stance.label != "refutes"
+    assert not any("negates" in r for r in stance.reasons)
+
+
+def test_things_that_could_go_wrong_are_not_a_verdict() -> None:
+    stance = one(
+        KOREA,
+        passage(
+            12,
+            "Diplomats cautioned that much could go wrong before North Korea and the United "
+            "States sit down for talks.",
+        ),
+    )
+    assert not any("verdict language" in r for r in stance.reasons)
+
+
 def test_the_rating_of_a_matching_fact_check_decides_its_pages_passages() -> None:
     claim = ClaimFacts("Vaccines cause autism in children")
     text = "Our review of the research on vaccines and autism in children."
@@ -307,7 +339,9 @@ def test_another_ordinal_contradicts_a_first() -> None:
 def test_the_shipped_weights_cover_every_feature_the_cues_compute() -> None:
     model = CueStanceModel()
     assert model.weights is not None  # stance_weights.json is shipped and read
-    assert model.weights.features == FEATURES
+    # learned from every feature but the labelled set's artifacts (length, publication timing)
+    assert model.weights.features == LEARNED_FEATURES
+    assert not ARTIFACT_FEATURES & set(model.weights.features)
     cues = model.cue_vectors(KOREA, [passage(1, "Markets in Seoul rose on the news.")])
     assert set(cues[0].features) == set(FEATURES)
 

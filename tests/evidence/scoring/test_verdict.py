@@ -10,6 +10,8 @@ from evidence.scoring.select import FactCheckInput, Selection, match_fact_checks
 from evidence.scoring.stance import ClaimFacts, CueStanceModel
 from evidence.scoring.verdict import (
     DEFAULT_SCALE,
+    LEARNED_VERDICT_FEATURES,
+    VERDICT_ARTIFACTS,
     VERDICT_FEATURES,
     CueSuggester,
     VerdictModel,
@@ -252,5 +254,7 @@ def test_verdict_features_count_independent_outlets_and_official_sources() -> No
 def test_the_shipped_verdict_model_reads_the_features_computed_today() -> None:
     model = CueSuggester().model
     assert model is not None
-    assert model.features == VERDICT_FEATURES
+    # every feature but the labelled set's artifacts ("the claim was repeated")
+    assert model.features == LEARNED_VERDICT_FEATURES
+    assert not VERDICT_ARTIFACTS & set(model.features)
     assert set(model.labels) <= set(DEFAULT_SCALE)
