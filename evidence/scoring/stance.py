@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 
 from evidence.scoring import features as ft
 from evidence.scoring import text as tx
+from evidence.scoring.logistic import LogisticModel
 from evidence.scoring.rank import PassageInput
 from evidence.scoring.ratings import FALSEISH, TRUEISH, rating_concept
 from evidence.scoring.select import MatchedFactCheck
@@ -292,63 +293,12 @@ class PassageCues:
     rule: Stance
 
 
-@dataclass(frozen=True)
-class StanceWeights:
+class StanceWeights(LogisticModel):
     """A multinomial logistic regression over ``FEATURES`` (standardised), trained by
     ``bench/train_stance.py`` on the team's labelled set. ``labels`` are the three stances
     plus "none" (a sentence that is not evidence at all): the stance is the likeliest of
     the three, its confidence that label's probability among all four, so a passage that
     is probably not evidence is never a confident refutation."""
-
-    labels: tuple[str, ...]
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[tuple[float, ...], ...]  # one row per label
-    intercept: tuple[float, ...]
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StanceWeights:
-        return cls(
-            tuple(data["labels"]),
-            tuple(data["features"]),
-            tuple(float(v) for v in data["mean"]),
-            tuple(float(v) for v in data["scale"]),
-            tuple(tuple(float(v) for v in row) for row in data["coef"]),
-            tuple(float(v) for v in data["intercept"]),
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "labels": list(self.labels),
-            "features": list(self.features),
-            "mean": [round(v, 5) for v in self.mean],
-            "scale": [round(v, 5) for v in self.scale],
-            "coef": [[round(v, 5) for v in row] for row in self.coef],
-            "intercept": [round(v, 5) for v in self.intercept],
-        }
-
-    def contributions(self, features: dict[str, float], label: str) -> dict[str, float]:
-        """Each feature's share of ``label``'s score (what made the model say it)."""
-        row = self.coef[self.labels.index(label)]
-        return {
-            name: w * (features.get(name, 0.0) - m) / s
-            for name, w, m, s in zip(self.features, row, self.mean, self.scale, strict=True)
-        }
-
-    def probabilities(self, features: dict[str, float]) -> dict[str, float]:
-        z = [
-            (features.get(name, 0.0) - m) / s
-            for name, m, s in zip(self.features, self.mean, self.scale, strict=True)
-        ]
-        scores = [
-            b + sum(w * x for w, x in zip(row, z, strict=True))
-            for row, b in zip(self.coef, self.intercept, strict=True)
-        ]
-        top = max(scores)
-        exp = [math.exp(s - top) for s in scores]
-        total = sum(exp)
-        return {label: e / total for label, e in zip(self.labels, exp, strict=True)}
 
 
 WEIGHTS_FILE = Path(__file__).with_name("stance_weights.json")

@@ -9,13 +9,13 @@ Pure: no network, no database, no clock.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from evidence.scoring import text as tx
+from evidence.scoring.logistic import LogisticModel
 from evidence.scoring.ratings import CONCEPTS, nearest_rating, rating_concept
 from evidence.scoring.select import MatchedFactCheck, SelectedPassage, Selection, site_of
 from evidence.scoring.stance import CUE_NAMES, ClaimFacts, claim_kinds, shipped_weights
@@ -98,55 +98,12 @@ _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "e
 _SHIPPED: Any = object()  # "use the verdict model shipped in stance_weights.json"
 
 
-@dataclass(frozen=True)
-class VerdictModel:
+class VerdictModel(LogisticModel):
     """A multinomial logistic regression over ``verdict_features`` (standardised), trained
     by ``bench/train_stance.py`` with cross-validation by claim. Its inputs are the tally
     the rules read (refuting and supporting weight per independent outlet, official
     sources, which refuting cues fired, the claim's kind) plus the rules' own answer, so it
     learns when the hand-set thresholds are right rather than replacing them blindly."""
-
-    labels: tuple[str, ...]
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[tuple[float, ...], ...]
-    intercept: tuple[float, ...]
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> VerdictModel:
-        return cls(
-            tuple(data["labels"]),
-            tuple(data["features"]),
-            tuple(float(v) for v in data["mean"]),
-            tuple(float(v) for v in data["scale"]),
-            tuple(tuple(float(v) for v in row) for row in data["coef"]),
-            tuple(float(v) for v in data["intercept"]),
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "labels": list(self.labels),
-            "features": list(self.features),
-            "mean": [round(v, 5) for v in self.mean],
-            "scale": [round(v, 5) for v in self.scale],
-            "coef": [[round(v, 5) for v in row] for row in self.coef],
-            "intercept": [round(v, 5) for v in self.intercept],
-        }
-
-    def probabilities(self, features: dict[str, float]) -> dict[str, float]:
-        z = [
-            (features.get(name, 0.0) - m) / s
-            for name, m, s in zip(self.features, self.mean, self.scale, strict=True)
-        ]
-        scores = [
-            b + sum(w * x for w, x in zip(row, z, strict=True))
-            for row, b in zip(self.coef, self.intercept, strict=True)
-        ]
-        top = max(scores)
-        exp = [math.exp(s - top) for s in scores]
-        total = sum(exp)
-        return {label: e / total for label, e in zip(self.labels, exp, strict=True)}
 
     def predict(self, features: dict[str, float]) -> tuple[str, float]:
         probs = self.probabilities(features)
