@@ -431,25 +431,24 @@ def original_of(session: Session, claim: Claim) -> dict[str, Any] | None:
     }
 
 
-def latest_suggestion(session: Session, claim_id: int) -> dict[str, Any] | None:
-    """The suggested verdict of the claim's newest finished run: rating, confidence,
-    explanation (None when no run suggested one). A suggestion is never published."""
-    run = session.exec(
+def latest_run(session: Session, claim_id: int) -> Run | None:
+    """The claim's newest finished run."""
+    return session.exec(
         select(Run)
         .where(Run.claim_id == claim_id, Run.status == "done")
         .order_by(col(Run.id).desc())
         .limit(1)
     ).first()
+
+
+def latest_suggestion(session: Session, claim_id: int) -> dict[str, Any] | None:
+    """The suggested verdict of the claim's newest finished run: rating, confidence,
+    explanation (None when no run suggested one). A suggestion is never published."""
+    run = latest_run(session, claim_id)
     return dict(run.suggestion) if run is not None and run.suggestion else None
 
 
 def latest_search_window(session: Session, claim_id: int) -> dict[str, Any] | None:
     """The search window of the claim's newest finished run (sources, queries, dates)."""
-
-    run = session.exec(
-        select(Run)
-        .where(Run.claim_id == claim_id, Run.status == "done")
-        .order_by(col(Run.id).desc())
-        .limit(1)
-    ).first()
+    run = latest_run(session, claim_id)
     return dict(run.search_window) if run is not None else None

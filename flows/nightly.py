@@ -20,7 +20,7 @@ from evidence.errors import BadInput
 from evidence.settings import get_settings
 from flows import reverify
 from flows.steps import VerifyConfig, require_sources
-from flows.verify import ChunkUnfinished, _actor, _sentence, chunks, fetcher_scope
+from flows.verify import _actor, _sentence, chunk_results, chunks, fetcher_scope
 
 
 @dataclass
@@ -67,13 +67,7 @@ async def reverify_chunk_task(
         book.errors.pop(claim_id, None)
 
     await asyncio.gather(*(one(c) for c in claim_ids if c not in book.done))
-    unfinished = [c for c in claim_ids if c not in book.done]
-    if unfinished:
-        raise ChunkUnfinished(
-            f"{len(unfinished)} of {len(claim_ids)} claims failed: "
-            + "; ".join(f"claim {c}: {book.errors.get(c, 'unknown error')}" for c in unfinished)
-        )
-    return [book.done[c] for c in claim_ids]
+    return chunk_results(claim_ids, book.done, book.errors)
 
 
 @flow(name="nightly-reverify")

@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from prefect import flow, get_run_logger, task
@@ -39,6 +39,9 @@ from sources.fetch import AsyncFetcher
 _shared_fetcher: contextvars.ContextVar[AsyncFetcher | None] = contextvars.ContextVar(
     "factcheck_fetcher", default=None
 )
+
+
+T = TypeVar("T")
 
 
 def _actor() -> str:
@@ -259,6 +262,20 @@ class ChunkUnfinished(RuntimeError):
     """Some claims of a chunk failed with an error that may be transient: the chunk retries."""
 
 
+def chunk_results(
+    claim_ids: Sequence[int], done: Mapping[int, T], errors: Mapping[int, str]
+) -> list[T]:
+    """A chunk's results in claim order, or ChunkUnfinished naming each claim that failed
+    (so Prefect retries the chunk, and the retry redoes only those)."""
+    unfinished = [c for c in claim_ids if c not in done]
+    if unfinished:
+        raise ChunkUnfinished(
+            f"{len(unfinished)} of {len(claim_ids)} claims failed: "
+            + "; ".join(f"claim {c}: {errors.get(c, 'unknown error')}" for c in unfinished)
+        )
+    return [done[c] for c in claim_ids]
+
+
 def chunks(claim_ids: Sequence[int], size: int) -> list[list[int]]:
     size = max(1, size)
     return [list(claim_ids[i : i + size]) for i in range(0, len(claim_ids), size)]
@@ -290,13 +307,7 @@ async def verify_chunk_task(claim_ids: list[int], config: VerifyConfig) -> list[
         book.finish(outcome)
 
     await asyncio.gather(*(one(c) for c in claim_ids if c not in book.done))
-    unfinished = [c for c in claim_ids if c not in book.done]
-    if unfinished:
-        raise ChunkUnfinished(
-            f"{len(unfinished)} of {len(claim_ids)} claims failed: "
-            + "; ".join(f"claim {c}: {book.errors.get(c, 'unknown error')}" for c in unfinished)
-        )
-    return [book.done[c] for c in claim_ids]
+    return chunk_results(claim_ids, book.done, book.errors)
 
 
 @flow(name="verify-batch")
